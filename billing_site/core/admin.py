@@ -1,0 +1,102 @@
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+
+from billing_site.core.admin_confirm import confirm_action
+from billing_site.core.models import ApiKey, AuditLogEntry
+from billing_site.core.scopes import SCOPE_CHOICES
+from billing_site.core.services import api_key_create, api_key_revoke
+
+
+class ApiKeyForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(choices=SCOPE_CHOICES, widget=forms.CheckboxSelectMultiple)
+
+    class Meta:
+        model = ApiKey
+        fields = ["name", "scopes", "throttle_rate"]
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    form = ApiKeyForm
+    list_display = ["name", "key_prefix", "scope_list", "created_at", "last_used_at", "status"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "prefix"]
+    readonly_fields = ["key_prefix", "created_at", "created_by", "last_used_at", "revoked_at"]
+    list_select_related = ["created_by"]
+    actions = ["revoke_selected"]
+
+    @admin.display(description="Key")
+    def key_prefix(self, obj: ApiKey) -> str:
+        return f"bk_{obj.prefix}_…" if obj.prefix else "shown once, after saving"
+
+    @admin.display(description="Scopes")
+    def scope_list(self, obj: ApiKey) -> str:
+        return ", ".join(obj.scopes)
+
+    @admin.display(description="Status")
+    def status(self, obj: ApiKey) -> str:
+        return "revoked" if obj.is_revoked else "active"
+
+    def has_delete_permission(self, request: HttpRequest, obj: ApiKey | None = None) -> bool:
+        return False  # keys are revoked, never deleted, so the audit trail keeps its subject
+
+    def save_model(self, request: HttpRequest, obj: ApiKey, form: forms.Form, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        created, raw_key = api_key_create(
+            name=form.cleaned_data["name"],
+            scopes=form.cleaned_data["scopes"],
+            throttle_rate=form.cleaned_data.get("throttle_rate", ""),
+            created_by=request.user,
+        )
+        obj.pk = created.pk
+        obj.prefix = created.prefix
+        obj._state.adding = False
+        request._created_api_key = raw_key
+
+    def response_add(
+        self, request: HttpRequest, obj: ApiKey, post_url_continue=None
+    ) -> HttpResponse:
+        raw_key = getattr(request, "_created_api_key", None)
+        if raw_key:
+            self.message_user(
+                request,
+                f"API key created. Copy it now, it will not be shown again: {raw_key}",
+                messages.WARNING,
+            )
+        return super().response_add(request, obj, post_url_continue)
+
+    @admin.action(description="Revoke selected API keys", permissions=["change"])
+    def revoke_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return confirm_action(
+            self,
+            request,
+            queryset,
+            action="revoke_selected",
+            title="Revoke API keys",
+            question="Services using these keys will get 401 from their next request on.",
+            perform=lambda key, reason: api_key_revoke(
+                api_key=key, actor=request.user, reason=reason
+            ),
+            ask_reason=True,
+        )
+
+
+@admin.register(AuditLogEntry)
+class AuditLogEntryAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "actor_label", "action", "object_type", "object_repr", "reason"]
+    list_filter = ["action", "object_type"]
+    search_fields = ["object_id", "object_repr", "actor_label", "reason"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

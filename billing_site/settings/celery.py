@@ -1,0 +1,36 @@
+"""Celery: a real broker from CELERY_BROKER_URL, else kombu's filesystem transport under .data/."""
+
+from pathlib import Path
+
+import environ
+
+_env = environ.Env()
+_BROKER_DIR = Path(__file__).resolve().parent.parent.parent / ".data" / "broker"
+
+CELERY_BROKER_URL = _env("CELERY_BROKER_URL", default="filesystem://")
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_BROKER_DIR / "queue"),
+        "data_folder_out": str(_BROKER_DIR / "queue"),
+        "processed_folder": str(_BROKER_DIR / "processed"),
+        "store_processed": False,
+    }
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+# The periodic tasks, declared here and synced into django-celery-beat by
+# `manage.py setup_periodic_tasks` (update by name; entries not listed here are left alone).
+BEAT_SCHEDULE = {
+    "core.sessions_clear_expired": {
+        "task": "core.sessions_clear_expired",
+        # https://crontab.guru/#15_3_*_*_*
+        "crontab": {"minute": "15", "hour": "3"},
+        "description": "Delete expired admin sessions.",
+    },
+}

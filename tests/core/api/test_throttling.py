@@ -1,0 +1,32 @@
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_key_over_its_rate_gets_429_with_retry_after(api_client, make_api_key):
+    # given: a key allowed 2 requests a minute
+    _, raw_key = make_api_key(throttle_rate="2/min")
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_key}")
+    # when
+    statuses = [api_client.get("/api/v1/whoami").status_code for _ in range(3)]
+    response = api_client.get("/api/v1/whoami")
+    # then
+    assert statuses == [200, 200, 429]
+    assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= 60
+    assert response.json()["error"]["code"] == "throttled"
+
+
+def test_keys_are_throttled_independently(api_client, make_api_key):
+    _, busy_key = make_api_key(throttle_rate="1/min")
+    _, other_key = make_api_key()
+    assert (
+        api_client.get("/api/v1/whoami", HTTP_AUTHORIZATION=f"Bearer {busy_key}").status_code == 200
+    )
+    assert (
+        api_client.get("/api/v1/whoami", HTTP_AUTHORIZATION=f"Bearer {busy_key}").status_code == 429
+    )
+    assert (
+        api_client.get("/api/v1/whoami", HTTP_AUTHORIZATION=f"Bearer {other_key}").status_code
+        == 200
+    )
