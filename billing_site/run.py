@@ -28,7 +28,7 @@ def _manage(*args: str) -> None:
 
 def _prepare(host: str, port: str) -> None:
     if os.environ.get("CELERY_BROKER_URL", "filesystem://").startswith("filesystem://"):
-        for folder in ("queue", "processed"):
+        for folder in ("queue", "processed", "control"):
             (ROOT / ".data" / "broker" / folder).mkdir(parents=True, exist_ok=True)
     _manage("migrate", "--noinput", "-v", "0")
     if not os.environ.get("REDIS_URL"):
