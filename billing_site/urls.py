@@ -10,6 +10,8 @@ admin.site.index_title = "Metering, plans, credits and invoices"
 
 api_v1 = [
     path("", include("billing_site.core.api.urls")),
+    path("", include("metering.api.urls")),
+    path("", include("plans.api.urls")),
 ]
 
 urlpatterns = [

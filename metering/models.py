@@ -1,0 +1,217 @@
+"""The event store and what it is aggregated by.
+
+Every key and hot index on the event table leads with `customer_id`, so the table can be
+distributed by customer (Citus) without changing a query (DESIGN.md, "Growing past one machine").
+"""
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+
+METRIC_CODE_VALIDATOR = RegexValidator(
+    r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$",
+    "Use a lowercase slug: letters, digits, and '-', '_' or '.' between them "
+    "(api-call, llm_tokens, api-call.v2).",
+)
+
+
+class Aggregation(models.TextChoices):
+    COUNT = "count", "Count of events"
+    SUM = "sum", "Sum of a property"
+    MAX = "max", "Maximum of a property"
+    LAST = "last", "Latest value of a property"
+    UNIQUE_COUNT = "unique_count", "Count of distinct values of a property"
+    WEIGHTED_SUM = "weighted_sum", "Time-weighted value of a gauge"
+
+
+class Rounding(models.TextChoices):
+    NONE = "none", "No rounding"
+    ROUND = "round", "Round half up"
+    CEIL = "ceil", "Round up"
+    FLOOR = "floor", "Round down"
+
+
+NUMERIC_AGGREGATIONS = {
+    Aggregation.SUM,
+    Aggregation.MAX,
+    Aggregation.LAST,
+    Aggregation.WEIGHTED_SUM,
+}
+
+
+class BillableMetric(models.Model):
+    code = models.CharField(max_length=100, unique=True, validators=[METRIC_CODE_VALIDATOR])
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    aggregation = models.CharField(max_length=20, choices=Aggregation.choices)
+    field_name = models.CharField(
+        "property",
+        max_length=100,
+        blank=True,
+        help_text="The event property this metric reads (all aggregations but count).",
+    )
+    filters = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Only events matching: {"model": ["gpt-4o", "gpt-4o-mini"], "region": ["eu"]} '
+        "(AND across keys, OR within a key's values).",
+    )
+    weights = models.JSONField(
+        null=True,
+        blank=True,
+        help_text='For sum: weigh each event by a property\'s value, e.g. {"property": "tier", '
+        '"values": {"premium": 2}, "default": 1}.',
+    )
+    rounding = models.CharField(max_length=10, choices=Rounding.choices, default=Rounding.NONE)
+    rounding_precision = models.PositiveSmallIntegerField(
+        default=0, help_text="Decimal places kept when rounding."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+        if self.aggregation != Aggregation.COUNT and not self.field_name:
+            errors.setdefault("field_name", []).append(
+                f"A {self.aggregation} metric needs the property it reads."
+            )
+        if self.aggregation == Aggregation.COUNT and self.field_name:
+            errors.setdefault("field_name", []).append("A count metric reads no property.")
+        if not isinstance(self.filters, dict) or not all(
+            isinstance(key, str)
+            and isinstance(values, list)
+            and values
+            and all(isinstance(v, str | int | float | bool) for v in values)
+            for key, values in (self.filters or {}).items()
+        ):
+            errors.setdefault("filters", []).append(
+                'Filters are an object of property → non-empty list of values, e.g. {"model": '
+                '["gpt-4o"]}.'
+            )
+        if self.weights is not None:
+            if self.aggregation != Aggregation.SUM:
+                errors.setdefault("weights", []).append("Only a sum metric can weigh events.")
+            elif not _weights_valid(self.weights):
+                errors.setdefault("weights", []).append(
+                    'Weights are {"property": "tier", "values": {"premium": 2}, "default": 1} '
+                    "with non-negative numbers."
+                )
+        if self.rounding == Rounding.NONE and self.rounding_precision:
+            errors.setdefault("rounding_precision", []).append(
+                "Choose a rounding mode to use a precision."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+
+def _weights_valid(weights: object) -> bool:
+    from decimal import Decimal, InvalidOperation
+
+    if not isinstance(weights, dict) or set(weights) - {"property", "values", "default"}:
+        return False
+    if not isinstance(weights.get("property"), str) or not weights["property"]:
+        return False
+    numbers = list((weights.get("values") or {}).values()) + [weights.get("default", 1)]
+    if not isinstance(weights.get("values", {}), dict):
+        return False
+    try:
+        return all(Decimal(str(n)) >= 0 for n in numbers if not isinstance(n, bool))
+    except InvalidOperation:
+        return False
+
+
+class Event(models.Model):
+    """One usage event. Unique on (customer_id, transaction_id) forever, whatever its timestamp."""
+
+    customer_id = models.CharField(max_length=255, help_text="The customer's external id.")
+    transaction_id = models.CharField(max_length=255)
+    code = models.CharField(max_length=100, help_text="The billable metric's code.")
+    subscription_id = models.CharField(max_length=255, blank=True)
+    member_id = models.CharField(
+        max_length=255, blank=True, help_text="The member (e.g. seat user) id the event was sent with."
+    )
+    timestamp = models.DateTimeField()
+    received_at = models.DateTimeField()
+    properties = models.JSONField(default=dict)
+    payload_hash = models.CharField(
+        max_length=32, help_text="Hash of the event as sent; tells a duplicate from a conflict."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer_id", "transaction_id"],
+                name="metering_event_customer_transaction_uniq",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["customer_id", "code", "timestamp"], name="metering_event_usage_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.customer_id}/{self.transaction_id}"
+
+
+class CustomerAlias(models.Model):
+    """Maps an id that events may carry to a customer's external id: the customer's own id
+    (kind "customer") or one of its members', such as a seat user (kind "member").
+
+    The catalog keeps it in step with its customers; ingest resolves ids through it.
+    """
+
+    class Kind(models.TextChoices):
+        CUSTOMER = "customer"
+        MEMBER = "member"
+
+    alias_id = models.CharField(max_length=255, unique=True)
+    customer_id = models.CharField(max_length=255, db_index=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "customer aliases"
+
+    def __str__(self) -> str:
+        return f"{self.alias_id} → {self.customer_id}"
+
+
+class UnknownCustomer(models.Model):
+    """Customer ids seen in accepted events that no customer has (yet)."""
+
+    customer_id = models.CharField(max_length=255, unique=True)
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    event_count = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-last_seen_at"]
+
+    def __str__(self) -> str:
+        return self.customer_id
+
+
+class IngestRejection(models.Model):
+    """An event refused at ingest, with the field and reason, kept for the operator."""
+
+    received_at = models.DateTimeField(db_index=True)
+    api_key_prefix = models.CharField(max_length=16, blank=True)
+    customer_id = models.CharField(max_length=255, blank=True)
+    transaction_id = models.CharField(max_length=255, blank=True)
+    code = models.CharField(max_length=100, blank=True)
+    field = models.CharField(max_length=100)
+    reason = models.TextField()
+    payload = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.reason}"
