@@ -8,6 +8,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Access and audit"
 
     def ready(self) -> None:
+        from billing_site.core.api import schema  # noqa: F401  (registers the auth extension)
         from billing_site.core.roles import sync_role_permissions
 
         # Permissions of models added after the roles migration are granted here, the same way

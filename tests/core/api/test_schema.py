@@ -8,7 +8,9 @@ def test_openapi_schema_is_served_and_declares_bearer_keys(client):
     assert response.status_code == 200
     schema = response.json()
     assert schema["info"]["title"] == "Billing API"
-    assert schema["components"]["securitySchemes"]["ApiKey"] == {"type": "http", "scheme": "bearer"}
+    scheme = schema["components"]["securitySchemes"]["ApiKey"]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+    assert schema["paths"]["/api/v1/whoami"]["get"]["security"] == [{"ApiKey": []}]
     assert "/api/v1/whoami" in schema["paths"]
 
 
