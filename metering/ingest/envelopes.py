@@ -1,0 +1,94 @@
+"""Request bodies of the ingest endpoints as a whole: the batch and lookup envelopes.
+
+A malformed envelope is the request's fault (a 400 naming the field); the events inside are
+decoded and judged one by one by `metering.ingest.parsing`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+import msgspec
+
+from metering.ingest.parsing import MAX_ID_LENGTH, event_decoder
+
+MAX_BATCH_EVENTS = 1000
+
+
+class BatchEnvelope(msgspec.Struct):
+    events: Annotated[list[msgspec.Raw], msgspec.Meta(min_length=1, max_length=MAX_BATCH_EVENTS)]
+
+
+_Id = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ID_LENGTH)]
+
+
+class LookupKey(msgspec.Struct):
+    customer_id: _Id
+    transaction_id: _Id
+
+
+class LookupEnvelope(msgspec.Struct):
+    events: Annotated[list[LookupKey], msgspec.Meta(min_length=1, max_length=MAX_BATCH_EVENTS)]
+
+
+_envelope_decoder = msgspec.json.Decoder(BatchEnvelope)
+_lookup_decoder = msgspec.json.Decoder(LookupEnvelope)
+
+
+class MalformedEnvelope(ValueError):
+    """The request body as a whole is unusable (a 400, unlike a rejected event)."""
+
+    def __init__(self, message: str, field: str = "__all__") -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+_MISSING_FIELD = re.compile(r"missing required field `(\w+)`")
+
+
+def _malformed(exc: msgspec.MsgspecError, shape: str) -> MalformedEnvelope:
+    if not isinstance(exc, msgspec.ValidationError):
+        return MalformedEnvelope(f"The body is not valid JSON: {exc}.")
+    message, _, where = str(exc).partition(" - at `$")
+    field = where.rstrip("`").lstrip(".")
+    if missing := _MISSING_FIELD.search(message):
+        field = f"{field}.{missing[1]}" if field else missing[1]
+    return MalformedEnvelope(
+        f"Send {shape}: {message[0].lower()}{message[1:]}.", field or "__all__"
+    )
+
+
+def batch_envelope_decode(body: bytes) -> list[msgspec.Raw]:
+    """`{"events": [...]}` with 1..1000 events, each kept undecoded for per-event decoding."""
+    try:
+        return _envelope_decoder.decode(body).events
+    except msgspec.MsgspecError as exc:
+        raise _malformed(exc, f'{{"events": [...]}} with 1 to {MAX_BATCH_EVENTS} events') from exc
+
+
+def lookup_envelope_decode(body: bytes) -> list[tuple[str, str]]:
+    """`{"events": [{"customer_id", "transaction_id"}, ...]}` with 1..1000 pairs."""
+    shape = f'{{"events": [{{"customer_id", "transaction_id"}}, ...]}} with 1 to {MAX_BATCH_EVENTS}'
+    try:
+        keys = _lookup_decoder.decode(body).events
+    except msgspec.MsgspecError as exc:
+        raise _malformed(exc, shape + " pairs") from exc
+    for index, key in enumerate(keys):
+        for name in ("customer_id", "transaction_id"):
+            if "\x00" in getattr(key, name):
+                raise MalformedEnvelope(
+                    "Must not contain NUL characters.", f"events[{index}].{name}"
+                )
+    return [(key.customer_id, key.transaction_id) for key in keys]
+
+
+def event_body_decode(body: bytes) -> Any:
+    """One event's body as builtins, for echoing its ids; raises MalformedEnvelope if not JSON."""
+    try:
+        return event_decoder.decode(body)
+    except msgspec.ValidationError:
+        return None  # valid JSON that the event's own validation will reject
+    except msgspec.DecodeError as exc:
+        raise MalformedEnvelope(f"The body is not valid JSON: {exc}.") from exc

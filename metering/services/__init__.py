@@ -1,0 +1,20 @@
+"""Writes of the metering app: billable metrics and usage event ingest."""
+
+from metering.services.ingest import EventOutcome, IngestResult, Outcome, usage_events_ingest
+from metering.services.metrics import (
+    billable_metric_create,
+    billable_metric_update,
+    metric_usage_check_register,
+    metric_used_by,
+)
+
+__all__ = [
+    "EventOutcome",
+    "IngestResult",
+    "Outcome",
+    "billable_metric_create",
+    "billable_metric_update",
+    "metric_usage_check_register",
+    "metric_used_by",
+    "usage_events_ingest",
+]

@@ -1,0 +1,119 @@
+"""Writes of billable metrics.
+
+A metric's code, aggregation and property are what its stored events and the charges priced on
+it mean, so they are frozen once anything uses the metric. Metering sees its own events; apps
+above it (the catalog's charges) register a usage check here instead of being imported, keeping
+the layers one-way (DESIGN.md).
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from billing_site.core.audit import audit_log_write
+from metering.ingest.selectors import metric_in_use_by_events
+from metering.models import BillableMetric, Rounding
+
+# A check answers what uses the metric ("events", "charges"), or None when nothing does.
+MetricUsageCheck = Callable[[BillableMetric], str | None]
+
+FROZEN_ONCE_USED = ("code", "aggregation", "field_name")
+EDITABLE_FIELDS = (
+    "code",
+    "name",
+    "description",
+    "aggregation",
+    "field_name",
+    "filters",
+    "weights",
+    "rounding",
+    "rounding_precision",
+)
+
+
+def _events_use(metric: BillableMetric) -> str | None:
+    return "events" if metric_in_use_by_events(metric=metric) else None
+
+
+_usage_checks: list[MetricUsageCheck] = [_events_use]
+
+
+def metric_usage_check_register(check: MetricUsageCheck) -> None:
+    """Let a higher app (the catalog) freeze metrics its rows use; call it from AppConfig.ready."""
+    if check not in _usage_checks:
+        _usage_checks.append(check)
+
+
+def metric_used_by(*, metric: BillableMetric) -> list[str]:
+    """What uses the metric, e.g. ["events", "charges"]; empty when it may still change freely."""
+    return [use for check in _usage_checks if (use := check(metric))]
+
+
+def _snapshot(metric: BillableMetric) -> dict[str, Any]:
+    return {name: getattr(metric, name) for name in EDITABLE_FIELDS}
+
+
+@transaction.atomic
+def billable_metric_create(
+    *,
+    code: str,
+    name: str,
+    aggregation: str,
+    field_name: str = "",
+    description: str = "",
+    filters: dict[str, list[Any]] | None = None,
+    weights: dict[str, Any] | None = None,
+    rounding: str = Rounding.NONE,
+    rounding_precision: int = 0,
+    actor: Any = None,
+) -> BillableMetric:
+    metric = BillableMetric(
+        code=code,
+        name=name,
+        description=description,
+        aggregation=aggregation,
+        field_name=field_name,
+        filters=filters or {},
+        weights=weights,
+        rounding=rounding,
+        rounding_precision=rounding_precision,
+    )
+    metric.full_clean()
+    metric.save()
+    audit_log_write(
+        actor=actor, action="billable_metric.created", obj=metric, changes=_snapshot(metric)
+    )
+    return metric
+
+
+@transaction.atomic
+def billable_metric_update(
+    *, metric: BillableMetric, actor: Any = None, reason: str = "", **data: Any
+) -> BillableMetric:
+    """Change a metric's fields; code, aggregation and property only while nothing uses it."""
+    unknown = sorted(set(data) - set(EDITABLE_FIELDS))
+    if unknown:
+        raise ValidationError({name: ["This field cannot be changed."] for name in unknown})
+    metric = BillableMetric.objects.select_for_update().get(pk=metric.pk)
+    before = _snapshot(metric)
+    changed = [name for name, value in data.items() if before[name] != value]
+    if not changed:
+        return metric
+    frozen = [name for name in changed if name in FROZEN_ONCE_USED]
+    if frozen and (uses := metric_used_by(metric=metric)):
+        message = f"Cannot change once {' and '.join(uses)} use this metric."
+        raise ValidationError({name: [message] for name in frozen})
+    for name in changed:
+        setattr(metric, name, data[name])
+    metric.full_clean()
+    metric.save()
+    audit_log_write(
+        actor=actor,
+        action="billable_metric.updated",
+        obj=metric,
+        changes={name: [before[name], getattr(metric, name)] for name in changed},
+        reason=reason,
+    )
+    return metric
