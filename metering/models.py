@@ -4,6 +4,8 @@ Every key and hot index on the event table leads with `customer_id`, so the tabl
 distributed by customer (Citus) without changing a query (DESIGN.md, "Growing past one machine").
 """
 
+from decimal import Decimal, InvalidOperation
+
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -134,7 +136,9 @@ class Event(models.Model):
     code = models.CharField(max_length=100, help_text="The billable metric's code.")
     subscription_id = models.CharField(max_length=255, blank=True)
     member_id = models.CharField(
-        max_length=255, blank=True, help_text="The member (e.g. seat user) id the event was sent with."
+        max_length=255,
+        blank=True,
+        help_text="The member (e.g. seat user) id the event was sent with.",
     )
     timestamp = models.DateTimeField()
     received_at = models.DateTimeField()
@@ -215,3 +219,62 @@ class IngestRejection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.field}: {self.reason}"
+
+
+class UnboundedDecimalField(models.Field):
+    """PostgreSQL `numeric` without precision or scale, so stored totals stay exact whatever the
+    scale of the values summed."""
+
+    description = "Decimal number of any precision"
+
+    def db_type(self, connection: object) -> str:
+        return "numeric"
+
+    def to_python(self, value: object) -> Decimal | None:
+        if value is None or isinstance(value, Decimal):
+            return value
+        try:
+            return Decimal(str(value))
+        except InvalidOperation as exc:
+            raise ValidationError(f"{value!r} is not a number.") from exc
+
+    def get_prep_value(self, value: object) -> Decimal | None:
+        return self.to_python(super().get_prep_value(value))
+
+
+class UsageRollup(models.Model):
+    """One customer's daily totals for one count/sum/max metric, built by SQL from the events with
+    ids up to the metric's watermark (`UsageRollupState`); see `metering/rollups.py`.
+
+    `event_count` counts the events that contributed (for sum/max: those with a numeric value);
+    `value_sum` is the (weighted) sum, `value_max` the maximum.
+    """
+
+    pk = models.CompositePrimaryKey("customer_id", "metric", "bucket")
+    customer_id = models.CharField(max_length=255)
+    metric = models.ForeignKey(
+        BillableMetric, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    bucket = models.DateTimeField(help_text="Start of the UTC day.")
+    event_count = models.BigIntegerField()
+    value_sum = UnboundedDecimalField(null=True)
+    value_max = UnboundedDecimalField(null=True)
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.metric_id} {self.bucket:%Y-%m-%d}"
+
+
+class UsageRollupState(models.Model):
+    """How far a metric's rollup has read the event table: every event with `id <= watermark`
+    (and none above) is in its `UsageRollup` rows, built for the metric definition whose hash is
+    `definition_hash` (a changed definition rebuilds the rollup)."""
+
+    metric = models.OneToOneField(
+        BillableMetric, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    definition_hash = models.CharField(max_length=64)
+    watermark = models.BigIntegerField(default=0)
+    refreshed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.metric_id} up to event {self.watermark}"

@@ -28,6 +28,12 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The periodic tasks, declared here and synced into django-celery-beat by
 # `manage.py setup_periodic_tasks` (update by name; entries not listed here are left alone).
 BEAT_SCHEDULE = {
+    "metering.rollups_refresh": {
+        "task": "metering.rollups_refresh",
+        # https://crontab.guru/#*_*_*_*_*
+        "crontab": {"minute": "*"},
+        "description": "Fold newly stored events into the daily usage rollups (count/sum/max).",
+    },
     "core.sessions_clear_expired": {
         "task": "core.sessions_clear_expired",
         # https://crontab.guru/#15_3_*_*_*

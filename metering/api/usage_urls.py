@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from metering.api.usage_views import CustomerUsageGetApi
+
+urlpatterns = [
+    path("customers/<str:customer_id>/usage", CustomerUsageGetApi.as_view(), name="customer-usage"),
+]
