@@ -5,93 +5,210 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='BillableMetric',
+            name="BillableMetric",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=100, unique=True, validators=[django.core.validators.RegexValidator('^[a-z0-9]+(?:[._-][a-z0-9]+)*$', "Use a lowercase slug: letters, digits, and '-', '_' or '.' between them (api-call, llm_tokens, api-call.v2).")])),
-                ('name', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('aggregation', models.CharField(choices=[('count', 'Count of events'), ('sum', 'Sum of a property'), ('max', 'Maximum of a property'), ('last', 'Latest value of a property'), ('unique_count', 'Count of distinct values of a property'), ('weighted_sum', 'Time-weighted value of a gauge')], max_length=20)),
-                ('field_name', models.CharField(blank=True, help_text='The event property this metric reads (all aggregations but count).', max_length=100, verbose_name='property')),
-                ('filters', models.JSONField(blank=True, default=dict, help_text='Only events matching: {"model": ["gpt-4o", "gpt-4o-mini"], "region": ["eu"]} (AND across keys, OR within a key\'s values).')),
-                ('weights', models.JSONField(blank=True, help_text='For sum: weigh each event by a property\'s value, e.g. {"property": "tier", "values": {"premium": 2}, "default": 1}.', null=True)),
-                ('rounding', models.CharField(choices=[('none', 'No rounding'), ('round', 'Round half up'), ('ceil', 'Round up'), ('floor', 'Round down')], default='none', max_length=10)),
-                ('rounding_precision', models.PositiveSmallIntegerField(default=0, help_text='Decimal places kept when rounding.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=100,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[a-z0-9]+(?:[._-][a-z0-9]+)*$",
+                                "Use a lowercase slug: letters, digits, and '-', '_' or '.' between them (api-call, llm_tokens, api-call.v2).",
+                            )
+                        ],
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "aggregation",
+                    models.CharField(
+                        choices=[
+                            ("count", "Count of events"),
+                            ("sum", "Sum of a property"),
+                            ("max", "Maximum of a property"),
+                            ("last", "Latest value of a property"),
+                            ("unique_count", "Count of distinct values of a property"),
+                            ("weighted_sum", "Time-weighted value of a gauge"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "field_name",
+                    models.CharField(
+                        blank=True,
+                        help_text="The event property this metric reads (all aggregations but count).",
+                        max_length=100,
+                        verbose_name="property",
+                    ),
+                ),
+                (
+                    "filters",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text='Only events matching: {"model": ["gpt-4o", "gpt-4o-mini"], "region": ["eu"]} (AND across keys, OR within a key\'s values).',
+                    ),
+                ),
+                (
+                    "weights",
+                    models.JSONField(
+                        blank=True,
+                        help_text='For sum: weigh each event by a property\'s value, e.g. {"property": "tier", "values": {"premium": 2}, "default": 1}.',
+                        null=True,
+                    ),
+                ),
+                (
+                    "rounding",
+                    models.CharField(
+                        choices=[
+                            ("none", "No rounding"),
+                            ("round", "Round half up"),
+                            ("ceil", "Round up"),
+                            ("floor", "Round down"),
+                        ],
+                        default="none",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "rounding_precision",
+                    models.PositiveSmallIntegerField(
+                        default=0, help_text="Decimal places kept when rounding."
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['code'],
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='CustomerAlias',
+            name="CustomerAlias",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('alias_id', models.CharField(max_length=255, unique=True)),
-                ('customer_id', models.CharField(db_index=True, max_length=255)),
-                ('kind', models.CharField(choices=[('customer', 'Customer'), ('member', 'Member')], max_length=10)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("alias_id", models.CharField(max_length=255, unique=True)),
+                ("customer_id", models.CharField(db_index=True, max_length=255)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("customer", "Customer"), ("member", "Member")], max_length=10
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'verbose_name_plural': 'customer aliases',
+                "verbose_name_plural": "customer aliases",
             },
         ),
         migrations.CreateModel(
-            name='IngestRejection',
+            name="IngestRejection",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('received_at', models.DateTimeField(db_index=True)),
-                ('api_key_prefix', models.CharField(blank=True, max_length=16)),
-                ('customer_id', models.CharField(blank=True, max_length=255)),
-                ('transaction_id', models.CharField(blank=True, max_length=255)),
-                ('code', models.CharField(blank=True, max_length=100)),
-                ('field', models.CharField(max_length=100)),
-                ('reason', models.TextField()),
-                ('payload', models.JSONField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("received_at", models.DateTimeField(db_index=True)),
+                ("api_key_prefix", models.CharField(blank=True, max_length=16)),
+                ("customer_id", models.CharField(blank=True, max_length=255)),
+                ("transaction_id", models.CharField(blank=True, max_length=255)),
+                ("code", models.CharField(blank=True, max_length=100)),
+                ("field", models.CharField(max_length=100)),
+                ("reason", models.TextField()),
+                ("payload", models.JSONField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['-received_at', '-id'],
+                "ordering": ["-received_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='UnknownCustomer',
+            name="UnknownCustomer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('customer_id', models.CharField(max_length=255, unique=True)),
-                ('first_seen_at', models.DateTimeField()),
-                ('last_seen_at', models.DateTimeField()),
-                ('event_count', models.BigIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("customer_id", models.CharField(max_length=255, unique=True)),
+                ("first_seen_at", models.DateTimeField()),
+                ("last_seen_at", models.DateTimeField()),
+                ("event_count", models.BigIntegerField(default=0)),
             ],
             options={
-                'ordering': ['-last_seen_at'],
+                "ordering": ["-last_seen_at"],
             },
         ),
         migrations.CreateModel(
-            name='Event',
+            name="Event",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('customer_id', models.CharField(help_text="The customer's external id.", max_length=255)),
-                ('transaction_id', models.CharField(max_length=255)),
-                ('code', models.CharField(help_text="The billable metric's code.", max_length=100)),
-                ('subscription_id', models.CharField(blank=True, max_length=255)),
-                ('member_id', models.CharField(blank=True, help_text='The member (e.g. seat user) id the event was sent with.', max_length=255)),
-                ('timestamp', models.DateTimeField()),
-                ('received_at', models.DateTimeField()),
-                ('properties', models.JSONField(default=dict)),
-                ('payload_hash', models.CharField(help_text='Hash of the event as sent; tells a duplicate from a conflict.', max_length=32)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "customer_id",
+                    models.CharField(help_text="The customer's external id.", max_length=255),
+                ),
+                ("transaction_id", models.CharField(max_length=255)),
+                ("code", models.CharField(help_text="The billable metric's code.", max_length=100)),
+                ("subscription_id", models.CharField(blank=True, max_length=255)),
+                (
+                    "member_id",
+                    models.CharField(
+                        blank=True,
+                        help_text="The member (e.g. seat user) id the event was sent with.",
+                        max_length=255,
+                    ),
+                ),
+                ("timestamp", models.DateTimeField()),
+                ("received_at", models.DateTimeField()),
+                ("properties", models.JSONField(default=dict)),
+                (
+                    "payload_hash",
+                    models.CharField(
+                        help_text="Hash of the event as sent; tells a duplicate from a conflict.",
+                        max_length=32,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['customer_id', 'code', 'timestamp'], name='metering_event_usage_idx')],
-                'constraints': [models.UniqueConstraint(fields=('customer_id', 'transaction_id'), name='metering_event_customer_transaction_uniq')],
+                "indexes": [
+                    models.Index(
+                        fields=["customer_id", "code", "timestamp"], name="metering_event_usage_idx"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("customer_id", "transaction_id"),
+                        name="metering_event_customer_transaction_uniq",
+                    )
+                ],
             },
         ),
     ]
