@@ -1,0 +1,22 @@
+"""limit/offset pagination: ``{"count", "limit", "offset", "results"}``."""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db.models import QuerySet
+from rest_framework import serializers
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+
+class PageInputSerializer(serializers.Serializer):
+    limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT)
+    offset = serializers.IntegerField(min_value=0, default=0)
+
+
+def page(
+    queryset: QuerySet, *, limit: int, offset: int, render: Callable[[list[Any]], Any]
+) -> dict[str, Any]:
+    items = list(queryset[offset : offset + limit])
+    return {"count": queryset.count(), "limit": limit, "offset": offset, "results": render(items)}

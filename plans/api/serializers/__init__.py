@@ -1,0 +1,1 @@
+"""Input and output serializers of the catalog API, by area."""

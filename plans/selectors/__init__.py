@@ -1,0 +1,78 @@
+"""Reads of the catalog: `from plans.selectors import pricing_for_subscription`."""
+
+from plans.selectors.catalog import (
+    metric_get,
+    plan_get,
+    plan_latest_published_version,
+    plan_version_for_quote,
+    plan_version_for_sale,
+    plan_version_get,
+    plan_version_with_details,
+    plans_published_list,
+)
+from plans.selectors.customers import customer_get, customers_list
+from plans.selectors.diff import (
+    FieldChange,
+    ItemChange,
+    VersionDiff,
+    charge_as_dict,
+    plan_feature_as_dict,
+    plan_versions_diff,
+)
+from plans.selectors.pricing import (
+    CreditAllowance,
+    EffectiveCharge,
+    EffectiveFeature,
+    EffectivePricing,
+    Quote,
+    overrides_in_force,
+    pricing_for_subscription,
+    pricing_quote,
+)
+from plans.selectors.subscriptions import (
+    MIGRATION_WHENS,
+    MigrationMove,
+    MigrationPreview,
+    MigrationSkip,
+    subscription_get,
+    subscription_override_get,
+    subscription_overrides_list,
+    subscriptions_for_customer,
+    subscriptions_migration_preview,
+)
+
+__all__ = [
+    "MIGRATION_WHENS",
+    "CreditAllowance",
+    "EffectiveCharge",
+    "EffectiveFeature",
+    "EffectivePricing",
+    "FieldChange",
+    "ItemChange",
+    "MigrationMove",
+    "MigrationPreview",
+    "MigrationSkip",
+    "Quote",
+    "VersionDiff",
+    "charge_as_dict",
+    "customer_get",
+    "customers_list",
+    "metric_get",
+    "overrides_in_force",
+    "plan_feature_as_dict",
+    "plan_get",
+    "plan_latest_published_version",
+    "plan_version_for_quote",
+    "plan_version_for_sale",
+    "plan_version_get",
+    "plan_version_with_details",
+    "plan_versions_diff",
+    "plans_published_list",
+    "pricing_for_subscription",
+    "pricing_quote",
+    "subscription_get",
+    "subscription_override_get",
+    "subscription_overrides_list",
+    "subscriptions_for_customer",
+    "subscriptions_migration_preview",
+]

@@ -1,0 +1,104 @@
+"""Reads of plans, versions and features."""
+
+from django.db.models import Prefetch, QuerySet
+
+from billing_site.core.exceptions import ConflictError, NotFoundError
+from metering.models import BillableMetric
+from plans.models import Charge, Plan, PlanFeature, PlanVersion
+
+
+def plan_get(*, code: str) -> Plan:
+    plan = Plan.objects.filter(code=code).first()
+    if plan is None:
+        raise NotFoundError(f"No plan with code {code!r}.", fields={"plan": ["No such plan."]})
+    return plan
+
+
+def metric_get(*, code: str) -> BillableMetric:
+    metric = BillableMetric.objects.filter(code=code).first()
+    if metric is None:
+        raise NotFoundError(
+            f"No billable metric with code {code!r}.", fields={"metric": ["No such metric."]}
+        )
+    return metric
+
+
+def plan_version_with_details(versions: QuerySet[PlanVersion]) -> QuerySet[PlanVersion]:
+    """Versions with their plan, charges (and metrics) and features loaded in three queries."""
+    return versions.select_related("plan").prefetch_related(
+        Prefetch(
+            "charges", queryset=Charge.objects.select_related("metric").order_by("position", "id")
+        ),
+        Prefetch(
+            "features",
+            queryset=PlanFeature.objects.select_related("feature__metric").order_by(
+                "feature__slug"
+            ),
+        ),
+    )
+
+
+def plan_version_get(*, plan: Plan, number: int) -> PlanVersion:
+    version = plan_version_with_details(plan.versions.filter(number=number)).first()
+    if version is None:
+        raise NotFoundError(
+            f"Plan {plan.code!r} has no version {number}.",
+            fields={"version": [f"No version {number}."]},
+        )
+    return version
+
+
+def plan_latest_published_version(code: str) -> PlanVersion:
+    """The published version with the highest number of the plan ``code``, with details."""
+    plan = plan_get(code=code)
+    version = plan_version_with_details(
+        plan.versions.filter(status=PlanVersion.Status.PUBLISHED).order_by("-number")
+    ).first()
+    if version is None:
+        raise NotFoundError(
+            f"Plan {code!r} has no published version.",
+            fields={"plan": ["The plan has no published version."]},
+        )
+    return version
+
+
+def plan_version_for_sale(*, plan: Plan, number: int | None = None) -> PlanVersion:
+    """The version a new subscription (or plan change) may use: the named one, which must be
+    published, or else the latest published one."""
+    if number is None:
+        return plan_latest_published_version(plan.code)
+    version = plan_version_get(plan=plan, number=number)
+    if version.status != PlanVersion.Status.PUBLISHED:
+        raise ConflictError(
+            f"Version {number} of plan {plan.code!r} is {version.status}; only a published "
+            "version can be subscribed to.",
+            code="version_not_published",
+            fields={"version": [f"Version {number} is {version.status}."]},
+        )
+    return version
+
+
+def plan_version_for_quote(*, plan: Plan, number: int | None = None) -> PlanVersion:
+    """A version prices can be quoted from: the latest published, or any named non-draft one."""
+    if number is None:
+        return plan_latest_published_version(plan.code)
+    version = plan_version_get(plan=plan, number=number)
+    if version.status == PlanVersion.Status.DRAFT:
+        raise NotFoundError(
+            f"Plan {plan.code!r} has no published version {number}.",
+            fields={"version": [f"Version {number} is a draft."]},
+        )
+    return version
+
+
+def plans_published_list() -> list[PlanVersion]:
+    """For pricing tables: each plan that has a published version, as its latest published
+    version (with plan, charges and features), by plan code."""
+    latest = (
+        PlanVersion.objects.filter(status=PlanVersion.Status.PUBLISHED)
+        .order_by("plan_id", "-number")
+        .distinct("plan_id")
+        .values("pk")
+    )
+    versions = PlanVersion.objects.filter(pk__in=latest).order_by("plan__code")
+    return list(plan_version_with_details(versions))

@@ -1,0 +1,147 @@
+import json
+from decimal import Decimal
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from billing_site.core.exceptions import ApplicationError
+from plans.models import Charge, Plan, PlanVersion
+from plans.services import lago_plan_import
+from tests.plans.factories import make_metric, make_plan, make_version
+
+pytestmark = pytest.mark.django_db
+
+FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "lago" / "professional_plan.json"
+
+
+@pytest.fixture
+def payload() -> dict:
+    return json.loads(FIXTURE.read_text())
+
+
+@pytest.fixture
+def metrics():
+    for code in (
+        "llm_api_calls",
+        "image_generations",
+        "storage_gb",
+        "payments_volume",
+        "llm_tokens",
+    ):
+        make_metric(code)
+
+
+def test_the_fixture_becomes_a_draft_version_with_the_charges_that_map(payload, metrics):
+    # when
+    report = lago_plan_import(payload=payload)
+
+    # then the plan and a draft version exist
+    plan = Plan.objects.get(code="professional")
+    assert (plan.name, plan.description) == (
+        "Professional",
+        "Best for professionals and small teams",
+    )
+    version = plan.versions.get()
+    assert (version.number, version.status, version.currency, version.interval) == (
+        1,
+        "draft",
+        "USD",
+        "month",
+    )
+    assert version.base_fee == Decimal("49.0000")
+    assert version.base_fee_in_advance is True
+    assert version.trial_days == 0
+
+    # and the mappable charges, with Lago's properties kept as they were
+    charges = {c.metric.code: c for c in version.charges.select_related("metric")}
+    assert set(charges) == {"llm_api_calls", "image_generations", "storage_gb"}
+    graduated = charges["llm_api_calls"]
+    assert graduated.charge_model == "graduated"
+    assert graduated.invoice_display_name == "LLM API Usage"
+    assert graduated.properties == payload["plan"]["charges"][0]["properties"]
+    assert charges["image_generations"].min_amount == Decimal("5.0000")
+    assert charges["storage_gb"].properties == {"amount": "0.25"}  # empty grouped_by dropped
+
+    # and every charge that could not be mapped has a report line
+    assert report.imported == ["llm_api_calls", "image_generations", "storage_gb"]
+    assert report.skipped == [
+        "charge 4 (payments_volume, graduated_percentage): charge model "
+        "'graduated_percentage' is not supported",
+        "charge 5 (llm_tokens, standard): has 1 filter(s), which are not supported",
+        "charge 6 (support_tickets, standard): unknown billable metric 'support_tickets'; "
+        "create it first",
+    ]
+
+
+def test_an_existing_plan_gets_a_new_draft_numbered_after_its_versions(payload, metrics):
+    plan = make_plan("professional", name="Pro (old name)")
+    make_version(plan, publish=True)
+
+    report = lago_plan_import(payload=payload)
+
+    assert report.plan_created is False
+    assert report.version_number == 2
+    assert Plan.objects.get(code="professional").name == "Pro (old name)"
+    assert plan.versions.get(number=2).status == "draft"
+
+
+def test_a_plan_with_an_open_draft_is_refused_and_nothing_is_written(payload, metrics):
+    plan = make_plan("professional")
+    make_version(plan)
+
+    with pytest.raises(ApplicationError) as raised:
+        lago_plan_import(payload=payload)
+
+    assert raised.value.code == "draft_exists"
+    assert plan.versions.count() == 1
+
+
+def test_an_unknown_interval_fails_the_import(payload):
+    payload["plan"]["interval"] = "semiannual"
+    with pytest.raises(ApplicationError) as raised:
+        lago_plan_import(payload=payload)
+    assert raised.value.fields.keys() == {"plan.interval"}
+    assert not Plan.objects.exists()
+
+
+def test_invalid_lago_properties_are_reported_not_imported(payload, metrics):
+    payload["plan"]["charges"][0]["properties"]["graduated_ranges"][1]["from_value"] = 20000
+
+    report = lago_plan_import(payload=payload)
+
+    assert "llm_api_calls" not in report.imported
+    assert any(
+        "charge 1 (llm_api_calls, graduated): invalid properties: "
+        "graduated_ranges[1].from_value: Tier 2 must start at 10000 or 10001" in line
+        for line in report.skipped
+    )
+
+
+def test_the_command_prints_the_report(metrics):
+    out = StringIO()
+
+    call_command("import_lago_plan", str(FIXTURE), stdout=out)
+
+    text = out.getvalue()
+    assert "plan professional: created" in text
+    assert "SKIPPED charge 4 (payments_volume, graduated_percentage)" in text
+    assert "professional v1: 3 charge(s) imported, 3 item(s) skipped. Saved as a draft." in text
+    assert PlanVersion.objects.filter(plan__code="professional", status="draft").count() == 1
+
+
+def test_the_command_dry_run_keeps_nothing(metrics):
+    out = StringIO()
+
+    call_command("import_lago_plan", str(FIXTURE), "--dry-run", stdout=out)
+
+    assert "Dry run: nothing was saved." in out.getvalue()
+    assert "3 charge(s) imported" in out.getvalue()
+    assert not Plan.objects.exists()
+    assert not Charge.objects.exists()
+
+
+def test_the_command_fails_cleanly_on_a_missing_file(tmp_path):
+    with pytest.raises(CommandError, match="Cannot read"):
+        call_command("import_lago_plan", str(tmp_path / "missing.json"))
