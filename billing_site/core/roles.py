@@ -24,7 +24,7 @@ ROLE_GRANTS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
             "credits": ("*",),
             "metering": ("billablemetric",),
         },
-        "delete": {"plans": ("charge", "planfeature", "subscriptionoverride")},
+        "delete": {"plans": ("charge", "planfeature", "planversion", "subscriptionoverride")},
     },
     "ops": {
         "add": {"plans": ("customer", "subscription"), "core": ("apikey",)},
