@@ -2,6 +2,7 @@
 
 from plans.selectors.catalog import (
     metric_get,
+    metric_use_by_catalog,
     plan_get,
     plan_latest_published_version,
     plan_version_for_quote,
@@ -58,6 +59,7 @@ __all__ = [
     "customer_get",
     "customers_list",
     "metric_get",
+    "metric_use_by_catalog",
     "overrides_in_force",
     "plan_feature_as_dict",
     "plan_get",

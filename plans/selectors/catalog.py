@@ -4,7 +4,7 @@ from django.db.models import Prefetch, QuerySet
 
 from billing_site.core.exceptions import ConflictError, NotFoundError
 from metering.models import BillableMetric
-from plans.models import Charge, Plan, PlanFeature, PlanVersion
+from plans.models import Charge, Feature, Plan, PlanFeature, PlanVersion
 
 
 def plan_get(*, code: str) -> Plan:
@@ -102,3 +102,15 @@ def plans_published_list() -> list[PlanVersion]:
     )
     versions = PlanVersion.objects.filter(pk__in=latest).order_by("plan__code")
     return list(plan_version_with_details(versions))
+
+
+def metric_use_by_catalog(metric: BillableMetric) -> str | None:
+    """ "charges" / "features" when plan versions price or limit the metric, else None.
+
+    Registered with metering in PlansConfig.ready, so a metric that plans rely on keeps its code,
+    aggregation and property."""
+    if Charge.objects.filter(metric=metric).exists():
+        return "charges"
+    if Feature.objects.filter(metric=metric).exists():
+        return "features"
+    return None
