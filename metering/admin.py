@@ -360,10 +360,16 @@ class EventAdmin(ReadOnlyAdmin):
             return ["-timestamp", "-id"]
         return ["-id"]
 
+    class Media:
+        css = {"all": ["metering/admin/events.css"]}
+
     @admin.display(description="Properties")
     def properties_short(self, obj: Event) -> str:
-        text = json.dumps(obj.properties, sort_keys=True, ensure_ascii=False)
-        return text if len(text) <= 80 else f"{text[:79]}…"
+        text = ", ".join(
+            f"{key}={value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}"
+            for key, value in sorted(obj.properties.items())
+        )
+        return text if len(text) <= 60 else f"{text[:59]}…"
 
     @admin.display(description="Properties")
     def properties_pretty(self, obj: Event) -> SafeString:
