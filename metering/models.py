@@ -278,3 +278,46 @@ class UsageRollupState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.metric_id} up to event {self.watermark}"
+
+
+class UsageDistinctRollup(models.Model):
+    """The distinct values of a unique_count metric's property per customer and UTC day, with the
+    number of contributing events that carried each, built by SQL from the events with ids up to
+    the metric's watermark (`UsageRollupState`); see `metering/rollups.py`."""
+
+    pk = models.CompositePrimaryKey("customer_id", "metric", "bucket", "value")
+    customer_id = models.CharField(max_length=255)
+    metric = models.ForeignKey(
+        BillableMetric, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    bucket = models.DateTimeField(help_text="Start of the UTC day.")
+    value = models.TextField()
+    event_count = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.metric_id} {self.bucket:%Y-%m-%d} {self.value}"
+
+
+class UsageGaugeRollup(models.Model):
+    """One customer's day of a weighted_sum metric (a gauge), from that day's own events with ids
+    up to the metric's watermark (`UsageRollupState`); see `metering/rollups.py`.
+
+    `first_at` is the time of the day's first event; `area` is Σ value × seconds each value held
+    from `first_at` to the end of the day (each until the next event of the day, the last until
+    midnight); `last_value` is the value of the day's last event (ordered by timestamp,
+    received_at, id), which holds into the following days until the next event.
+    """
+
+    pk = models.CompositePrimaryKey("customer_id", "metric", "bucket")
+    customer_id = models.CharField(max_length=255)
+    metric = models.ForeignKey(
+        BillableMetric, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    bucket = models.DateTimeField(help_text="Start of the UTC day.")
+    event_count = models.BigIntegerField()
+    first_at = models.DateTimeField()
+    area = UnboundedDecimalField()
+    last_value = UnboundedDecimalField()
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.metric_id} {self.bucket:%Y-%m-%d}"

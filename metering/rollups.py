@@ -1,9 +1,12 @@
-"""Daily usage rollups of count, sum and max metrics, kept by SQL so that the billing run's
-all-customers aggregation reads ~31 rows per customer instead of every event.
+"""Daily usage rollups, kept by SQL so that the billing run's all-customers aggregation reads a
+few rows per customer and day instead of every event: totals of count, sum and max metrics
+(`UsageRollup`), distinct values of unique_count metrics (`UsageDistinctRollup`) and a gauge's
+day of weighted_sum metrics (`UsageGaugeRollup`). `last` metrics are read from the events.
 
-Exactness: a metric's `UsageRollupState.watermark` W says its `UsageRollup` rows hold exactly the
+Exactness: a metric's `UsageRollupState.watermark` W says its rollup rows hold exactly the
 contributing events with `id <= W`; `aggregation.rollup_usage_sql` adds the events above W from
-the event table, so a result equals the raw query whatever arrived since (late events included).
+the event table (for weighted_sum: reads the customers that have any raw), so a result equals the
+raw query whatever arrived since (late events included).
 The state and the rows change together in one transaction, and a reader's statement checks that
 the state still has the W it planned with, so it never mixes two refreshes.
 W must never pass an id that could still commit: ids come from a sequence in allocation order,
@@ -18,7 +21,15 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from metering.aggregation import ROLLUP_AGGREGATIONS, metric_definition_hash, rollup_refresh_sql
-from metering.models import BillableMetric, UsageRollup, UsageRollupState
+from metering.models import (
+    BillableMetric,
+    UsageDistinctRollup,
+    UsageGaugeRollup,
+    UsageRollup,
+    UsageRollupState,
+)
+
+_ROLLUP_MODELS = (UsageRollup, UsageDistinctRollup, UsageGaugeRollup)
 
 # Ids folded into a metric's rollup per transaction: bounds a first build's transaction size.
 REFRESH_CHUNK_IDS = 2_000_000
@@ -54,15 +65,27 @@ def usage_rollup_refresh_metric(
                 return None
             if state.watermark >= upto:
                 return state.watermark
-            chunk_end = min(upto, state.watermark + chunk_size)
-            sql, params = rollup_refresh_sql(
-                metric, metric_id=metric.pk, id_above=state.watermark, id_upto=chunk_end
-            )
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
+            first_id = _first_event_id_above(state.watermark)
+            if first_id is None or first_id > upto:
+                chunk_end = upto  # nothing in between to fold
+            else:
+                # Chunks start at the next existing id, so gaps in the id sequence (rolled-back
+                # inserts, purges) cost nothing.
+                chunk_end = min(upto, first_id - 1 + chunk_size)
+                sql, params = rollup_refresh_sql(
+                    metric, metric_id=metric.pk, id_above=state.watermark, id_upto=chunk_end
+                )
+                with connection.cursor() as cursor:
+                    cursor.execute(sql, params)
             state.watermark = chunk_end
             state.refreshed_at = timezone.now()
             state.save(update_fields=["watermark", "refreshed_at"])
+
+
+def _first_event_id_above(event_id: int) -> int | None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT min(id) FROM metering_event WHERE id > %s", [event_id])
+        return cursor.fetchone()[0]
 
 
 def _state_locked(*, metric: BillableMetric, definition: str) -> UsageRollupState | None:
@@ -78,7 +101,8 @@ def _state_locked(*, metric: BillableMetric, definition: str) -> UsageRollupStat
     if state is None:
         return None
     if state.definition_hash != definition:
-        UsageRollup.objects.filter(metric=metric).delete()
+        for model in _ROLLUP_MODELS:
+            model.objects.filter(metric=metric).delete()
         state.definition_hash = definition
         state.watermark = 0
         state.refreshed_at = timezone.now()
@@ -87,8 +111,9 @@ def _state_locked(*, metric: BillableMetric, definition: str) -> UsageRollupStat
 
 
 def usage_rollups_refresh(*, chunk_size: int = REFRESH_CHUNK_IDS) -> int:
-    """Brings the rollup of every count/sum/max metric up to the latest safe event id and drops
-    the rollups of metrics no longer aggregated that way. Idempotent; returns the watermark."""
+    """Brings the rollup of every metric with one (all aggregations but `last`) up to the latest
+    safe event id and drops the rollups of metrics no longer aggregated that way. Idempotent;
+    returns the watermark."""
     upto = usage_rollups_safe_watermark()
     metrics = BillableMetric.objects.filter(aggregation__in=ROLLUP_AGGREGATIONS).order_by("pk")
     for metric in metrics:
@@ -101,6 +126,7 @@ def usage_rollups_refresh(*, chunk_size: int = REFRESH_CHUNK_IDS) -> int:
             )
         )
         if stale_ids:
-            UsageRollup.objects.filter(metric_id__in=stale_ids).delete()
+            for model in _ROLLUP_MODELS:
+                model.objects.filter(metric_id__in=stale_ids).delete()
             UsageRollupState.objects.filter(metric_id__in=stale_ids).delete()
     return upto

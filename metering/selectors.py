@@ -9,10 +9,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 
 from metering.aggregation import (
     ROLLUP_AGGREGATIONS,
+    ROLLUP_LATE,
     UsageResult,
     event_values_sql,
     metric_definition_hash,
@@ -22,9 +23,22 @@ from metering.aggregation import (
 )
 from metering.models import BillableMetric
 
+# The all-customers read groups and sorts up to a few million rows: memory enough to do it
+# without spilling to disk, and no JIT compilation (which costs more than it saves here).
+_BULK_SETTINGS = ("SET LOCAL work_mem = '256MB'", "SET LOCAL jit = off")
+# On rollups, parallel workers measured slower (2.8 s against 4.3 s for unique_count on 10M
+# events): their partial aggregates hardly shrink the (customer, value) groups they hand over.
+_ROLLUP_SETTINGS = (*_BULK_SETTINGS, "SET LOCAL max_parallel_workers_per_gather = 0")
 
-def _fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-    with connection.cursor() as cursor:
+
+def _fetch(sql: str, params: list[Any], *, settings: tuple[str, ...] = ()) -> list[tuple[Any, ...]]:
+    if not settings:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    with transaction.atomic(), connection.cursor() as cursor:
+        for setting in settings:
+            cursor.execute(setting)
         cursor.execute(sql, params)
         return cursor.fetchall()
 
@@ -50,8 +64,10 @@ def usage_get(
     subscription_id: str | None = None,
 ) -> UsageResult:
     """One customer's usage of one metric over `[start, end)`, optionally of one subscription:
-    one query on the (customer_id, code, timestamp) index, or for count/sum/max with a current
-    rollup (and no subscription) two: the watermark, then rollup rows plus the events above it."""
+    with a current rollup (every aggregation but `last`, no subscription), one statement on the
+    rollup rows plus the events above its watermark (and the watermark first when this process
+    has not read it yet); else one query on the (customer_id, code, timestamp) index. A
+    weighted_sum customer with events above the watermark takes one more query, on the events."""
     _check_period(start, end)
     rows = _usage_rows(
         metric, start=start, end=end, customer_ids=[customer_id], subscription_id=subscription_id
@@ -73,8 +89,9 @@ def usage_by_customer_for_period(
     set-based query: the billing run's read.
 
     Without `customer_ids`, only customers with usage appear (for weighted_sum, also those with a
-    value carried in); listed customers all appear, with zero when they have none. Count, sum and
-    max metrics read the daily rollups when theirs is current (two queries), else the events.
+    value carried in); listed customers all appear, with zero when they have none. Metrics read
+    their daily rollup when it is current (every aggregation but `last`; see `usage_get`), else
+    the events.
     """
     _check_period(start, end)
     listed = None if customer_ids is None else list(dict.fromkeys(customer_ids))
@@ -93,6 +110,10 @@ def usage_by_customer_for_period(
 # A refresh committing between the two reads makes the second one answer "stale"; reading again
 # then almost always succeeds (refreshes are minutes apart), and the events are the fallback.
 _ROLLUP_ATTEMPTS = 3
+# The last watermark read per (metric id, definition hash), so that a read usually takes one
+# query: the rollup statement checks the watermark it is given against the state in its own
+# snapshot, so a stale entry costs one more round trip, never a wrong result.
+_watermarks: dict[tuple[int, str], int] = {}
 
 
 def _usage_rows(
@@ -104,33 +125,51 @@ def _usage_rows(
     subscription_id: str | None = None,
 ) -> list[tuple[Any, ...]]:
     """Rows (customer_id, event_count, quantity): from the daily rollups when the metric has a
-    current one (count/sum/max, not narrowed to a subscription), else from the events."""
+    current one (not narrowed to a subscription), else from the events."""
     if metric.aggregation in ROLLUP_AGGREGATIONS and subscription_id is None:
-        definition = metric_definition_hash(metric)
-        for _ in range(_ROLLUP_ATTEMPTS):
-            rows = _fetch(
-                "SELECT watermark FROM metering_usagerollupstate "
-                "WHERE metric_id = %s AND definition_hash = %s",
-                [metric.pk, definition],
-            )
-            if not rows:
-                break
+        key = (metric.pk, metric_definition_hash(metric))
+        for attempt in range(_ROLLUP_ATTEMPTS):
+            watermark = _watermarks.get(key) if attempt == 0 else None
+            if watermark is None:
+                rows = _fetch(
+                    "SELECT watermark FROM metering_usagerollupstate "
+                    "WHERE metric_id = %s AND definition_hash = %s",
+                    list(key),
+                )
+                if not rows:
+                    _watermarks.pop(key, None)
+                    break
+                watermark = _watermarks[key] = int(rows[0][0])
             sql, params = rollup_usage_sql(
                 metric,
                 metric_id=metric.pk,
-                definition_hash=definition,
-                watermark=int(rows[0][0]),
+                definition_hash=key[1],
+                watermark=watermark,
                 start=start,
                 end=end,
                 customer_ids=customer_ids,
             )
-            usage = _fetch(sql, params)
+            usage = _fetch(sql, params, settings=_ROLLUP_SETTINGS if customer_ids is None else ())
             if all(customer_id is not None for customer_id, _, _ in usage):
-                return usage
+                return _late_read_raw(metric, usage, start=start, end=end)
+            _watermarks.pop(key, None)
     sql, params = usage_sql(
         metric, start=start, end=end, customer_ids=customer_ids, subscription_id=subscription_id
     )
-    return _fetch(sql, params)
+    return _fetch(sql, params, settings=_BULK_SETTINGS if customer_ids is None else ())
+
+
+def _late_read_raw(
+    metric: BillableMetric, usage: list[tuple[Any, ...]], *, start: datetime, end: datetime
+) -> list[tuple[Any, ...]]:
+    """The rollup's rows, with those it marks `ROLLUP_LATE` (weighted_sum customers with events
+    above the watermark) replaced by their usage read from the events."""
+    late = [customer_id for customer_id, event_count, _ in usage if event_count == ROLLUP_LATE]
+    if not late:
+        return usage
+    sql, params = usage_sql(metric, start=start, end=end, customer_ids=late)
+    kept = [row for row in usage if row[1] != ROLLUP_LATE]
+    return kept + _fetch(sql, params)
 
 
 def usage_event_values(

@@ -50,6 +50,7 @@ from metering.aggregation.core import (
     usage_result,
     usage_sql,
 )
+from metering.aggregation.rollup_gauge_sql import LATE as ROLLUP_LATE
 from metering.aggregation.rollup_sql import rollup_refresh_sql, rollup_usage_sql
 
 __all__ = [
@@ -59,6 +60,7 @@ __all__ = [
     "MEMBER_FIELD",
     "NUMERIC_AGGREGATIONS",
     "ROLLUP_AGGREGATIONS",
+    "ROLLUP_LATE",
     "SUM",
     "UNIQUE_COUNT",
     "WEIGHTED_SUM",

@@ -23,8 +23,9 @@ COUNT, SUM, MAX, LAST, UNIQUE_COUNT, WEIGHTED_SUM = (
     "weighted_sum",
 )
 NUMERIC_AGGREGATIONS = frozenset({SUM, MAX, LAST, WEIGHTED_SUM})
-# Aggregations whose period result is a combination of daily partial results.
-ROLLUP_AGGREGATIONS = frozenset({COUNT, SUM, MAX})
+# Aggregations whose period result is a combination of daily partial results (daily totals for
+# count/sum/max, distinct values per day for unique_count, a gauge's day for weighted_sum).
+ROLLUP_AGGREGATIONS = frozenset({COUNT, SUM, MAX, UNIQUE_COUNT, WEIGHTED_SUM})
 MEMBER_FIELD = "member_id"
 
 # A finite decimal in the forms PostgreSQL's numeric input accepts (no NaN/Infinity); exponents

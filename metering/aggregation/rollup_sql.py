@@ -1,20 +1,30 @@
-"""SQL of the daily usage rollups of count, sum and max metrics (see `metering/rollups.py`)."""
+"""SQL of the daily usage rollups (see `metering/rollups.py`): daily totals of count, sum and max
+metrics here; distinct values of unique_count metrics in `rollup_distinct_sql`; a gauge's day of
+weighted_sum metrics in `rollup_gauge_sql`. `rollup_usage_sql` and `rollup_refresh_sql` pick the
+one of the metric's aggregation."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 
+from metering.aggregation import rollup_distinct_sql, rollup_gauge_sql
 from metering.aggregation.core import (
     COUNT,
     MAX,
     SUM,
+    UNIQUE_COUNT,
+    WEIGHTED_SUM,
     MetricDefinition,
     Params,
     Window,
-    day_ceil,
-    day_floor,
     events_sql,
+)
+from metering.aggregation.rollup_common import (
+    edge_window,
+    period_split,
+    stale_marker_sql,
+    state_current_sql,
 )
 
 _ROW = "SELECT s.customer_id, 1::bigint AS n, s.v AS s, s.v AS m FROM ({events}) s"
@@ -31,56 +41,84 @@ def rollup_usage_sql(
     end: datetime,
     customer_ids: Sequence[str] | None = None,
 ) -> tuple[str, Params]:
-    """`usage_sql` for count/sum/max read from the daily rollups, exactly equal to it, as rows
+    """`usage_sql` read from the metric's daily rollup, exactly equal to it, as rows
     (customer_id, event_count, quantity).
 
-    The rollup of watermark W holds every contributing event with `id <= W`, by UTC day. The
-    result adds: the rollup rows of the whole days inside the period; the events with `id <= W`
-    in the partial days at its edges (for all customers: those of the customers with a rollup
-    row on those days, which any such event put there); and every event of the period above W
-    (late, or new since the last refresh), which the planner reads by primary-key range when W
+    The rollup of watermark W holds every contributing event with `id <= W`, by UTC day. For
+    count/sum/max the result adds: the rollup rows of the whole days inside the period; the
+    events with `id <= W` in the partial days at its edges; and every event of the period above
+    W (late, or new since the last refresh), which the planner reads by primary-key range when W
     is recent.
 
     The statement reads the rollup state in its own snapshot: when the state no longer has
     watermark W and this definition (a refresh committed since W was read), it returns one row
     with a NULL customer_id instead, and the caller reads W again.
     """
-    current = (
-        "EXISTS (SELECT 1 FROM metering_usagerollupstate st "
-        "WHERE st.metric_id = %s AND st.watermark = %s AND st.definition_hash = %s)"
+    arguments = {
+        "metric_id": metric_id,
+        "definition_hash": definition_hash,
+        "watermark": watermark,
+        "start": start,
+        "end": end,
+        "customer_ids": customer_ids,
+    }
+    if metric.aggregation == UNIQUE_COUNT:
+        return rollup_distinct_sql.usage_sql(metric, **arguments)
+    if metric.aggregation == WEIGHTED_SUM:
+        return rollup_gauge_sql.usage_sql(metric, **arguments)
+    return _totals_usage_sql(metric, **arguments)
+
+
+def rollup_refresh_sql(
+    metric: MetricDefinition, *, metric_id: int, id_above: int, id_upto: int
+) -> tuple[str, Params]:
+    """Folds the metric's contributing events with ids in `(id_above, id_upto]` into its daily
+    rollup rows (UTC days)."""
+    if metric.aggregation == UNIQUE_COUNT:
+        return rollup_distinct_sql.refresh_sql(
+            metric, metric_id=metric_id, id_above=id_above, id_upto=id_upto
+        )
+    if metric.aggregation == WEIGHTED_SUM:
+        return rollup_gauge_sql.refresh_sql(
+            metric, metric_id=metric_id, id_above=id_above, id_upto=id_upto
+        )
+    return _totals_refresh_sql(metric, metric_id=metric_id, id_above=id_above, id_upto=id_upto)
+
+
+def _totals_usage_sql(
+    metric: MetricDefinition,
+    *,
+    metric_id: int,
+    definition_hash: str,
+    watermark: int,
+    start: datetime,
+    end: datetime,
+    customer_ids: Sequence[str] | None,
+) -> tuple[str, Params]:
+    current, current_params = state_current_sql(
+        metric_id=metric_id, watermark=watermark, definition_hash=definition_hash
     )
-    current_params: Params = [metric_id, watermark, definition_hash]
     listed: Params = [] if customer_ids is None else [list(customer_ids)]
     only_listed = "" if customer_ids is None else " AND r.customer_id = ANY(%s)"
-    inner_start, inner_end = day_ceil(start), day_floor(end)
+    whole, edges = period_split(start, end)
     parts: list[str] = []
     params: Params = []
-    if inner_start < inner_end:
+    if whole is not None:
         parts.append(
             "SELECT r.customer_id, r.event_count AS n, r.value_sum AS s, r.value_max AS m "
-            f"FROM metering_usagerollup r WHERE {current} AND r.metric_id = %s "
+            f"FROM metering_usagerollup r WHERE r.metric_id = %s "
             f"AND r.bucket >= %s AND r.bucket < %s{only_listed}"
         )
-        params += [*current_params, metric_id, inner_start, inner_end, *listed]
-        edges = [(a, b) for a, b in ((start, inner_start), (inner_end, end)) if a < b]
-    else:
-        edges = [(start, end)]
+        params += [metric_id, *whole, *listed]
     for edge_start, edge_end in edges:
-        if customer_ids is None:
-            window = Window(
-                start=edge_start,
-                end=edge_end,
-                customer_sql=(
-                    "e.customer_id IN (SELECT r.customer_id FROM metering_usagerollup r "
-                    "WHERE r.metric_id = %s AND r.bucket >= %s AND r.bucket < %s)"
-                ),
-                customer_sql_params=(metric_id, day_floor(edge_start), edge_end),
-                id_upto=watermark,
-            )
-        else:
-            window = Window(
-                start=edge_start, end=edge_end, customer_ids=customer_ids, id_upto=watermark
-            )
+        window = edge_window(
+            table="metering_usagerollup",
+            metric_id=metric_id,
+            start=edge_start,
+            end=edge_end,
+            watermark=watermark,
+            customer_ids=customer_ids,
+        )
         events, events_params = events_sql(metric, window)
         parts.append(_ROW.format(events=events))
         params += events_params
@@ -93,16 +131,14 @@ def rollup_usage_sql(
         "SELECT x.customer_id, sum(x.n)::bigint AS event_count, "
         f"{_QUANTITY[metric.aggregation]} AS quantity "
         f"FROM ({' UNION ALL '.join(parts)}) x GROUP BY x.customer_id "
-        f"UNION ALL SELECT NULL, 0, NULL WHERE NOT {current}"
+        f"UNION ALL {stale_marker_sql(current)}"
     )
     return sql, [*params, *current_params]
 
 
-def rollup_refresh_sql(
+def _totals_refresh_sql(
     metric: MetricDefinition, *, metric_id: int, id_above: int, id_upto: int
 ) -> tuple[str, Params]:
-    """Adds the metric's contributing events with ids in `(id_above, id_upto]` to its daily
-    rollup rows (UTC days)."""
     events, params = events_sql(metric, Window(id_above=id_above, id_upto=id_upto))
     sql = (
         "INSERT INTO metering_usagerollup AS r "

@@ -248,11 +248,11 @@ def test_subscription_id_narrows_to_that_subscriptions_events(metric_factory, ev
 @pytest.mark.parametrize(
     ("aggregation", "queries"),
     [
-        # the rollup state (none yet here), then the events
+        # the rollup state (none yet here), then the events; `last` has no rollup
         (Aggregation.SUM, 2),
         (Aggregation.LAST, 1),
-        (Aggregation.UNIQUE_COUNT, 1),
-        (Aggregation.WEIGHTED_SUM, 1),
+        (Aggregation.UNIQUE_COUNT, 2),
+        (Aggregation.WEIGHTED_SUM, 2),
     ],
 )
 def test_usage_get_is_a_fixed_number_of_queries(
