@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from metering.aggregation.core import Params, Window, day_ceil, day_floor
+from metering.aggregation.core import (
+    MetricDefinition,
+    Params,
+    Window,
+    day_ceil,
+    day_floor,
+    events_sql,
+)
 
 # One day in absolute time (not the session time zone's calendar day).
 DAY = "interval '24 hours'"
@@ -65,3 +72,38 @@ def edge_window(
         customer_sql_params=(metric_id, day_floor(start), end),
         id_upto=watermark,
     )
+
+
+def raw_event_parts(
+    metric: MetricDefinition,
+    *,
+    table: str,
+    metric_id: int,
+    start: datetime,
+    end: datetime,
+    edges: Sequence[tuple[datetime, datetime]],
+    watermark: int,
+    customer_ids: Sequence[str] | None,
+    row_template: str,
+) -> tuple[list[str], Params]:
+    """The parts of a rollup read that come from the events: the partial days at the period's
+    edges, and every event of the period above the watermark; each wrapped in `row_template`."""
+    windows = [
+        edge_window(
+            table=table,
+            metric_id=metric_id,
+            start=edge_start,
+            end=edge_end,
+            watermark=watermark,
+            customer_ids=customer_ids,
+        )
+        for edge_start, edge_end in edges
+    ]
+    windows.append(Window(start=start, end=end, customer_ids=customer_ids, id_above=watermark))
+    parts: list[str] = []
+    params: Params = []
+    for window in windows:
+        events, events_params = events_sql(metric, window)
+        parts.append(row_template.format(events=events))
+        params += events_params
+    return parts, params

@@ -8,8 +8,8 @@ from datetime import datetime
 
 from metering.aggregation.core import MetricDefinition, Params, Window, events_sql
 from metering.aggregation.rollup_common import (
-    edge_window,
     period_split,
+    raw_event_parts,
     stale_marker_sql,
     state_current_sql,
 )
@@ -44,23 +44,19 @@ def usage_sql(
             f"WHERE r.metric_id = %s AND r.bucket >= %s AND r.bucket < %s{only_listed}"
         )
         params += [metric_id, *whole, *([] if customer_ids is None else [list(customer_ids)])]
-    for edge_start, edge_end in edges:
-        window = edge_window(
-            table=TABLE,
-            metric_id=metric_id,
-            start=edge_start,
-            end=edge_end,
-            watermark=watermark,
-            customer_ids=customer_ids,
-        )
-        events, events_params = events_sql(metric, window)
-        parts.append(_ROW.format(events=events))
-        params += events_params
-    events, events_params = events_sql(
-        metric, Window(start=start, end=end, customer_ids=customer_ids, id_above=watermark)
+    raw_parts, raw_params = raw_event_parts(
+        metric,
+        table=TABLE,
+        metric_id=metric_id,
+        start=start,
+        end=end,
+        edges=edges,
+        watermark=watermark,
+        customer_ids=customer_ids,
+        row_template=_ROW,
     )
-    parts.append(_ROW.format(events=events))
-    params += events_params
+    parts += raw_parts
+    params += raw_params
     sql = (
         "SELECT d.customer_id, sum(d.n)::bigint AS event_count, count(*)::numeric AS quantity "
         "FROM (SELECT u.customer_id, u.v, sum(u.n) AS n "

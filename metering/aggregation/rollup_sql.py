@@ -21,8 +21,8 @@ from metering.aggregation.core import (
     events_sql,
 )
 from metering.aggregation.rollup_common import (
-    edge_window,
     period_split,
+    raw_event_parts,
     stale_marker_sql,
     state_current_sql,
 )
@@ -110,23 +110,19 @@ def _totals_usage_sql(
             f"AND r.bucket >= %s AND r.bucket < %s{only_listed}"
         )
         params += [metric_id, *whole, *listed]
-    for edge_start, edge_end in edges:
-        window = edge_window(
-            table="metering_usagerollup",
-            metric_id=metric_id,
-            start=edge_start,
-            end=edge_end,
-            watermark=watermark,
-            customer_ids=customer_ids,
-        )
-        events, events_params = events_sql(metric, window)
-        parts.append(_ROW.format(events=events))
-        params += events_params
-    events, events_params = events_sql(
-        metric, Window(start=start, end=end, customer_ids=customer_ids, id_above=watermark)
+    raw_parts, raw_params = raw_event_parts(
+        metric,
+        table="metering_usagerollup",
+        metric_id=metric_id,
+        start=start,
+        end=end,
+        edges=edges,
+        watermark=watermark,
+        customer_ids=customer_ids,
+        row_template=_ROW,
     )
-    parts.append(_ROW.format(events=events))
-    params += events_params
+    parts += raw_parts
+    params += raw_params
     sql = (
         "SELECT x.customer_id, sum(x.n)::bigint AS event_count, "
         f"{_QUANTITY[metric.aggregation]} AS quantity "
