@@ -1,32 +1,15 @@
 """Helpers shared by the catalog's services."""
 
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any, TypeVar
 
-from django.contrib.auth import get_user_model
 from django.db import models
 
+from billing_site.core.audit import jsonable
 from billing_site.core.exceptions import ConflictError
 from plans.models import PlanVersion
 
 M = TypeVar("M", bound=models.Model)
-
-
-def jsonable(value: Any) -> Any:
-    """A value as the audit log stores it (Decimals and datetimes as text, models by pk)."""
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, models.Model):
-        return value.pk
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    return value
 
 
 def model_update(
@@ -48,11 +31,6 @@ def model_update(
         instance.full_clean()
         instance.save()
     return instance, changes
-
-
-def user_or_none(actor: Any) -> Any:
-    """The actor when it is a user (for FKs); API keys and the system are recorded by label."""
-    return actor if isinstance(actor, get_user_model()) else None
 
 
 def ensure_draft(version: PlanVersion) -> None:

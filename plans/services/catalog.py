@@ -14,12 +14,12 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from billing_site.core.audit import audit_log_write
+from billing_site.core.audit import actor_user, audit_log_write, jsonable
 from billing_site.core.exceptions import ApplicationError, ConflictError
 from metering.models import BillableMetric
 from plans.models import Charge, Plan, PlanFeature, PlanVersion
 from plans.pricing import validate_properties
-from plans.services._common import draft_locked, jsonable, model_update, user_or_none
+from plans.services._common import draft_locked, model_update
 from plans.services.features import (  # field lists re-exported for the admin
     FEATURE_UPDATABLE_FIELDS as FEATURE_UPDATABLE_FIELDS,
 )
@@ -240,7 +240,7 @@ def plan_version_publish(*, version: PlanVersion, actor: Any = None) -> PlanVers
         )
     version.status = PlanVersion.Status.PUBLISHED
     version.published_at = timezone.now()
-    version.published_by = user_or_none(actor)
+    version.published_by = actor_user(actor)
     version.full_clean()
     version.save()
     audit_log_write(

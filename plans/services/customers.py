@@ -7,11 +7,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from billing_site.core.audit import audit_log_write
+from billing_site.core.audit import audit_log_write, jsonable
 from billing_site.core.exceptions import ConflictError
 from metering.aliases import customer_alias_sync
 from plans.models import Customer, CustomerMember, Subscription
-from plans.services._common import jsonable, model_update
+from plans.services._common import model_update
 
 CUSTOMER_UPDATABLE_FIELDS = ("name", "email", "currency", "metadata")
 

@@ -7,10 +7,10 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from billing_site.core.audit import audit_log_write
+from billing_site.core.audit import audit_log_write, jsonable
 from metering.models import BillableMetric
 from plans.models import Feature, PlanFeature, PlanVersion
-from plans.services._common import draft_locked, jsonable, model_update
+from plans.services._common import draft_locked, model_update
 
 PLAN_FEATURE_FIELDS = ("enabled", "value", "limit", "reset_period", "cap")
 FEATURE_UPDATABLE_FIELDS = ("name", "description")

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from billing_site.core.audit import actor_label, audit_log_write
+from billing_site.core.audit import actor_label, actor_user, audit_log_write, jsonable
 from billing_site.core.exceptions import ConflictError
 from plans.models import (
     CapKind,
@@ -25,7 +25,6 @@ from plans.models import (
     SubscriptionOverride,
 )
 from plans.pricing import validate_properties
-from plans.services._common import jsonable, user_or_none
 
 Kind = SubscriptionOverride.Kind
 
@@ -222,7 +221,7 @@ def subscription_override_create(
         valid_from=valid_from,
         valid_until=valid_until,
         reason=reason.strip(),
-        created_by=user_or_none(actor),
+        created_by=actor_user(actor),
         created_by_label=actor_label(actor)[:150],
     )
     override.full_clean()

@@ -14,12 +14,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from billing_site.core.audit import audit_log_write
+from billing_site.core.audit import audit_log_write, jsonable
 from billing_site.core.exceptions import ApplicationError, ConflictError
 from billing_site.core.periods import first_period, period_containing
 from plans.models import BillingTime, Customer, Plan, PlanVersion, Subscription
 from plans.selectors import plan_version_for_sale
-from plans.services._common import jsonable
 
 ChangeTiming = Literal["immediately", "period_end", "effective"]
 CHANGE_TIMINGS: tuple[str, ...] = ("immediately", "period_end", "effective")

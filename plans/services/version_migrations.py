@@ -7,10 +7,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from billing_site.core.audit import audit_log_write
+from billing_site.core.audit import audit_log_write, jsonable
 from plans.models import PlanVersion, Subscription
 from plans.selectors import MigrationPreview, subscriptions_migration_preview
-from plans.services._common import jsonable
 
 
 @transaction.atomic
