@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
+from billing_site.core.periods import aware_utc
 from metering.aggregation import (
     ROLLUP_AGGREGATIONS,
     ROLLUP_LATE,
@@ -44,9 +45,8 @@ def _fetch(sql: str, params: list[Any], *, settings: tuple[str, ...] = ()) -> li
 
 
 def _check_period(start: datetime, end: datetime) -> None:
-    for name, value in (("start", start), ("end", end)):
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"{name} must be an aware datetime, got naive {value.isoformat()}.")
+    aware_utc(start, "start")
+    aware_utc(end, "end")
     if not start < end:
         raise ValueError(f"The period must end after it starts: {start} .. {end}.")
 

@@ -26,7 +26,8 @@ BILLING_TIMES: tuple[str, ...] = ("anniversary", "calendar")
 _MONTHS = {"month": 1, "quarter": 3, "year": 12}
 
 
-def _utc(value: datetime, name: str) -> datetime:
+def aware_utc(value: datetime, name: str) -> datetime:
+    """`value` in UTC; a naive datetime is a programming error and raises ValueError."""
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{name} must be an aware datetime, got naive {value.isoformat()}.")
     return value.astimezone(UTC)
@@ -49,7 +50,7 @@ def _step(interval: str, n: int) -> relativedelta:
 
 def anniversary_boundary(anchor: datetime, n: int, interval: Interval) -> datetime:
     """Start of the anniversary period ``n`` (0 is the one starting at the anchor)."""
-    return _utc(anchor, "anchor") + _step(interval, n)
+    return aware_utc(anchor, "anchor") + _step(interval, n)
 
 
 def _anniversary_index(anchor: datetime, at: datetime, interval: str) -> int:
@@ -68,7 +69,7 @@ def _anniversary_index(anchor: datetime, at: datetime, interval: str) -> int:
 
 def calendar_period_start(at: datetime, interval: Interval) -> datetime:
     """The calendar boundary at or before ``at`` (00:00 UTC)."""
-    at = _utc(at, "at")
+    at = aware_utc(at, "at")
     day = at.replace(hour=0, minute=0, second=0, microsecond=0)
     if interval == "week":
         return day - timedelta(days=day.weekday())
@@ -89,7 +90,7 @@ def period_containing(
     ``at`` must not be before the anchor: nothing is billed before a subscription starts.
     """
     _check(interval, billing_time)
-    anchor, at = _utc(anchor, "anchor"), _utc(at, "at")
+    anchor, at = aware_utc(anchor, "anchor"), aware_utc(at, "at")
     if at < anchor:
         raise ValueError(f"at ({at.isoformat()}) is before the anchor ({anchor.isoformat()}).")
     if billing_time == "anniversary":
@@ -119,4 +120,4 @@ def is_partial(start: datetime, interval: Interval, billing_time: BillingTime) -
     """True for a calendar period that does not start on a boundary (the first one)."""
     if billing_time != "calendar":
         return False
-    return calendar_period_start(start, interval) != _utc(start, "start")
+    return calendar_period_start(start, interval) != aware_utc(start, "start")
