@@ -4,10 +4,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from billing_site.core.health import healthz
 
-admin.site.site_header = "Billing — operations"
-admin.site.site_title = "Billing admin"
-admin.site.index_title = "Metering, plans, credits and invoices"
-
 api_v1 = [
     path("", include("billing_site.core.api.urls")),
     path("", include("metering.api.urls")),
@@ -23,5 +19,6 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
 ]
 
+handler403 = "billing_site.core.forbidden.permission_denied_handler"
 handler404 = "billing_site.core.api.errors.not_found_handler"
 handler500 = "billing_site.core.api.errors.server_error_handler"

@@ -66,3 +66,10 @@ def sync_role_permissions(sender: Any = None, apps: Any = None, **kwargs: Any) -
             if action == "view" or _granted(role, action, app_label, model):
                 wanted.append(permission)
         group.permissions.add(*wanted)
+
+
+def roles_allowed(action: str, app_label: str, model: str) -> list[str]:
+    """The roles that may `action` ("add", "change", "delete", "view") a model; superusers aside."""
+    if action == "view":
+        return list(ROLES) if app_label in PROJECT_APPS else []
+    return [role for role in ROLES if _granted(role, action, app_label, model)]
