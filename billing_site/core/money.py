@@ -6,6 +6,7 @@ Amounts are computed exactly (unrounded ``Decimal``) and rounded once per invoic
 
 from decimal import ROUND_HALF_UP, Context, Decimal
 
+from babel.numbers import format_currency
 from django.core.validators import RegexValidator
 
 MONEY_MAX_DIGITS = 20
@@ -67,3 +68,28 @@ def from_minor_units(value: int, currency: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"from_minor_units takes an int, not {type(value).__name__}.")
     return Decimal(value).scaleb(-currency_exponent(currency))
+
+
+def format_money(amount: Decimal, currency: str, *, unit_price: bool = False) -> str:
+    """Money as people read it, in the currency's own form: $49.00, ¥500, €1,234.50.
+
+    An amount is shown rounded half-up to the minor unit (as ``quantize`` rounds it); a unit price
+    (``unit_price=True``) keeps its significant decimals: $0.0025.
+    """
+    if not isinstance(amount, Decimal):
+        amount = Decimal(str(amount))
+    code = currency.upper()
+    exponent = currency_exponent(code)
+    if unit_price:
+        pattern = "¤#,##0." + "0" * exponent + "#" * (RATE_DECIMAL_PLACES - exponent)
+    else:
+        amount = quantize(amount, code)
+        pattern = "¤#,##0" + ("." + "0" * exponent if exponent else "")
+    return format_currency(
+        amount,
+        code,
+        format=pattern,
+        locale="en_US",
+        currency_digits=False,
+        decimal_quantization=not unit_price,
+    )
