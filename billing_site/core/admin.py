@@ -1,10 +1,14 @@
+import json
+
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from billing_site.core.admin_confirm import confirm_action
-from billing_site.core.models import ApiKey, AuditLogEntry
+from billing_site.core.models import ApiKey, ApiRequestLog, AuditLogEntry
 from billing_site.core.scopes import SCOPE_CHOICES
 from billing_site.core.services import api_key_create, api_key_revoke
 
@@ -91,6 +95,74 @@ class AuditLogEntryAdmin(admin.ModelAdmin):
     list_filter = ["action", "object_type"]
     search_fields = ["object_id", "object_repr", "actor_label", "reason"]
     date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class StatusClassFilter(admin.SimpleListFilter):
+    title = "outcome"
+    parameter_name = "outcome"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin):
+        return [
+            ("success", "Succeeded (2xx)"),
+            ("client_error", "Refused (4xx)"),
+            ("server_error", "Failed (5xx)"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        bounds = {"success": (200, 300), "client_error": (400, 500), "server_error": (500, 600)}
+        if self.value() not in bounds:
+            return queryset
+        low, high = bounds[self.value()]
+        return queryset.filter(status_code__gte=low, status_code__lt=high)
+
+
+@admin.register(ApiRequestLog)
+class ApiRequestLogAdmin(admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "api_key",
+        "method",
+        "path",
+        "status_code",
+        "latency",
+        "error_code",
+    ]
+    list_filter = [StatusClassFilter, "method", ("api_key", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["^path"]
+    search_help_text = "The start of a path, e.g. /api/v1/events."
+    list_select_related = ["api_key"]
+    show_full_result_count = False
+    fields = [
+        "created_at",
+        "api_key",
+        "method",
+        "path",
+        "query",
+        "status_code",
+        "latency",
+        "error_code",
+        "error_pretty",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="Latency", ordering="duration_us")
+    def latency(self, obj: ApiRequestLog) -> str:
+        return f"{obj.duration_us / 1000:,.1f} ms"
+
+    @admin.display(description="Error body")
+    def error_pretty(self, obj: ApiRequestLog) -> SafeString | str:
+        if obj.error_body is None:
+            return "—"
+        return format_html("<pre>{}</pre>", json.dumps(obj.error_body, indent=2)[:4096])
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

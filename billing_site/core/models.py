@@ -63,3 +63,32 @@ class AuditLogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_label} {self.action} {self.object_type}:{self.object_id}"
+
+
+class ApiRequestLog(models.Model):
+    """One API request: who, what, how it ended and how long it took (Developers → API log).
+
+    Bodies are never stored, only the error body of a refused request (our own error shape),
+    so neither secrets nor event payloads end up here. Pruned after API_LOG_RETENTION_DAYS.
+    """
+
+    created_at = models.DateTimeField(db_index=True)
+    api_key = models.ForeignKey(
+        ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    query = models.CharField(max_length=500, blank=True)
+    status_code = models.PositiveSmallIntegerField()
+    duration_us = models.PositiveIntegerField(help_text="Time to answer, in microseconds.")
+    error_code = models.CharField(max_length=60, blank=True)
+    error_body = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API request"
+        verbose_name_plural = "API log"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["api_key", "-created_at"], name="core_apilog_key_time")]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} {self.status_code}"

@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import secrets
+from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -10,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing_site.core.audit import audit_log_write
-from billing_site.core.models import ApiKey
+from billing_site.core.models import ApiKey, ApiRequestLog
 from billing_site.core.scopes import SCOPES
 
 KEY_PREFIX = "bk"
@@ -84,3 +85,21 @@ def api_key_touch(*, api_key: ApiKey) -> None:
     if api_key.last_used_at is None or (now - api_key.last_used_at).total_seconds() > 60:
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
         api_key.last_used_at = now
+
+
+def api_request_log_prune(*, retention_days: int, batch_size: int = 10_000) -> int:
+    """Delete API log rows older than ``retention_days``, in batches so that no statement holds
+    locks for long; safe to run twice. Returns how many rows were deleted."""
+    if retention_days < 1:
+        raise ValidationError({"retention_days": "Keep the API log for at least one day."})
+    cutoff = timezone.now() - timedelta(days=retention_days)
+    deleted = 0
+    while True:
+        ids = list(
+            ApiRequestLog.objects.filter(created_at__lt=cutoff)
+            .order_by("created_at")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if not ids:
+            return deleted
+        deleted += ApiRequestLog.objects.filter(pk__in=ids).delete()[0]

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "billing_site.core.request_log.ApiRequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -51,6 +52,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Developers → API log: every /api/v1/ request is recorded, and pruned after this many days.
+API_REQUEST_LOG_ENABLED = env.bool("API_REQUEST_LOG_ENABLED", default=True)
+API_LOG_RETENTION_DAYS = env.int("API_LOG_RETENTION_DAYS", default=30)
 
 ROOT_URLCONF = "billing_site.urls"
 WSGI_APPLICATION = "billing_site.wsgi.application"

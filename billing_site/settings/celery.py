@@ -40,4 +40,10 @@ BEAT_SCHEDULE = {
         "crontab": {"minute": "15", "hour": "3"},
         "description": "Delete expired admin sessions.",
     },
+    "core.api_request_log_prune": {
+        "task": "core.api_request_log_prune",
+        # https://crontab.guru/#40_3_*_*_*
+        "crontab": {"minute": "40", "hour": "3"},
+        "description": "Delete API log rows older than API_LOG_RETENTION_DAYS.",
+    },
 }
