@@ -37,6 +37,7 @@ from plans.services.subscriptions import (
     subscription_create,
     subscription_period_advance,
     subscription_scheduled_change_apply,
+    subscription_period_listener_register,
     subscription_scheduled_change_cancel,
 )
 from plans.services.version_migrations import subscriptions_schedule_migration
@@ -74,6 +75,7 @@ __all__ = [
     "subscription_override_end",
     "subscription_period_advance",
     "subscription_scheduled_change_apply",
+    "subscription_period_listener_register",
     "subscription_scheduled_change_cancel",
     "subscriptions_schedule_migration",
 ]

@@ -1,0 +1,467 @@
+"""Writes of credits: grants, burns in burn order, expiry, refills, and what invoicing applies.
+
+Every movement is a new ledger row with a unique ``key``, so each write is idempotent: a retry
+finds its rows and returns them instead of moving credits twice. Burns lock the customer's grants
+of the feature first (``credits.lock_objects``), so concurrent burns never spend a unit twice.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from billing_site.core.audit import actor_label, actor_user, audit_log_write
+from billing_site.core.exceptions import ApplicationError
+from credits.lock_objects import credit_grants_lock
+from credits.models import CreditDefinition, CreditGrant, CreditLedgerEntry
+from credits.selectors import ZERO, credit_balance_get, credits_consumed_in_period
+from plans.models import Customer, Feature, PlanVersion, Subscription
+
+Kind = CreditLedgerEntry.Kind
+
+
+def _positive(amount: Any, field: str = "amount") -> Decimal:
+    if isinstance(amount, bool) or not isinstance(amount, Decimal | int | str):
+        raise ValidationError({field: ["Give a decimal number of units."]})
+    value = Decimal(str(amount))
+    if not value.is_finite() or value <= 0:
+        raise ValidationError({field: ["The amount must be greater than zero."]})
+    return value
+
+
+def _metered(feature: Feature) -> None:
+    if feature.kind != Feature.Kind.METERED:
+        raise ValidationError(
+            {"feature": [f"Credits are units of a metered feature; {feature.slug} is not one."]}
+        )
+
+
+@transaction.atomic
+def credit_definition_set(
+    *,
+    version: PlanVersion,
+    feature: Feature,
+    initial_amount: Decimal = ZERO,
+    refill_amount: Decimal = ZERO,
+    renew_on_billing: bool = False,
+    expiry_days: int | None = None,
+    priority: int = 50,
+    billing_visible: bool = True,
+    actor: Any = None,
+) -> CreditDefinition:
+    """Create or replace the feature's credits on a draft version (published ones are frozen)."""
+    locked = PlanVersion.objects.select_for_update().select_related("plan").get(pk=version.pk)
+    if locked.status != PlanVersion.Status.DRAFT:
+        raise ApplicationError(
+            f"{locked.plan.code} v{locked.number} is {locked.status}; credits are part of the "
+            "version and change only on a new draft.",
+            code="version_published",
+            status=409,
+        )
+    _metered(feature)
+    definition = CreditDefinition.objects.filter(version=locked, feature=feature).first()
+    definition = definition or CreditDefinition(version=locked, feature=feature)
+    definition.initial_amount = Decimal(str(initial_amount))
+    definition.refill_amount = Decimal(str(refill_amount))
+    definition.renew_on_billing = renew_on_billing
+    definition.expiry_days = expiry_days
+    definition.priority = priority
+    definition.billing_visible = billing_visible
+    definition.full_clean()
+    if renew_on_billing and definition.refill_amount <= 0:
+        raise ValidationError({"refill_amount": ["A renewing allowance needs a refill amount."]})
+    definition.save()
+    audit_log_write(
+        actor=actor,
+        action="credit_definition.set",
+        obj=definition,
+        changes={
+            "feature": feature.slug,
+            "initial_amount": definition.initial_amount,
+            "refill_amount": definition.refill_amount,
+            "renew_on_billing": renew_on_billing,
+            "expiry_days": expiry_days,
+            "priority": priority,
+            "billing_visible": billing_visible,
+        },
+    )
+    return definition
+
+
+@transaction.atomic
+def credit_grant_create(
+    *,
+    customer: Customer,
+    feature: Feature,
+    amount: Decimal,
+    source: str,
+    reason: str = "",
+    actor: Any = None,
+    subscription: Subscription | None = None,
+    definition: CreditDefinition | None = None,
+    priority: int = 50,
+    effective_at: datetime | None = None,
+    expires_at: datetime | None = None,
+    billing_visible: bool = True,
+    key: str | None = None,
+) -> CreditGrant:
+    """Grant units of a metered feature; idempotent on ``key`` (a retry returns the first grant).
+
+    Staff grants (source ``manual``/``promotion``) need a reason. ``expires_at`` None is a
+    lifetime allowance."""
+    amount = _positive(amount)
+    _metered(feature)
+    if source in (CreditGrant.Source.MANUAL, CreditGrant.Source.PROMOTION) and not reason.strip():
+        raise ValidationError({"reason": ["Say why these credits are granted."]})
+    effective_at = effective_at or timezone.now()
+    if expires_at is not None and expires_at <= effective_at:
+        raise ValidationError({"expires_at": ["A grant must expire after it takes effect."]})
+    if key:
+        existing = CreditGrant.objects.filter(key=key).first()
+        if existing is not None:
+            return existing
+    grant = CreditGrant(
+        customer=customer,
+        subscription=subscription,
+        feature=feature,
+        definition=definition,
+        amount=amount,
+        priority=priority,
+        effective_at=effective_at,
+        expires_at=expires_at,
+        source=source,
+        billing_visible=billing_visible,
+        reason=reason.strip(),
+        key=key or f"grant:{uuid.uuid4()}",
+        actor=actor_user(actor),
+        actor_label=actor_label(actor)[:150],
+    )
+    grant.full_clean()
+    grant.save()
+    CreditLedgerEntry.objects.create(
+        grant=grant,
+        customer=customer,
+        feature=feature,
+        kind=Kind.GRANT,
+        amount=amount,
+        key=f"grant:{grant.pk}",
+        reference=grant.key,
+        reason=grant.reason,
+        actor_label=grant.actor_label,
+    )
+    audit_log_write(
+        actor=actor,
+        action="credit_grant.created",
+        obj=grant,
+        changes={
+            "customer": customer.external_id,
+            "feature": feature.slug,
+            "amount": amount,
+            "source": source,
+            "priority": priority,
+            "effective_at": effective_at,
+            "expires_at": expires_at,
+        },
+        reason=grant.reason,
+    )
+    return grant
+
+
+@dataclass(frozen=True)
+class Burn:
+    grant_id: int
+    amount: Decimal  # units taken (positive)
+    billing_visible: bool
+    definition_id: int | None
+
+
+def _burn(
+    *,
+    customer_id: int,
+    feature_id: int,
+    quantity: Decimal,
+    reference: str,
+    at: datetime,
+    period_start: datetime | None,
+    period_end: datetime | None,
+    actor: Any = None,
+) -> list[Burn]:
+    """Take up to ``quantity`` units in burn order; the caller holds the grants' locks."""
+    burns: list[Burn] = []
+    left = quantity
+    for grant in credit_balance_get(customer=customer_id, feature=feature_id, at=at).grants:
+        if left <= 0:
+            break
+        take = min(left, grant.remaining)
+        CreditLedgerEntry.objects.create(
+            grant_id=grant.grant_id,
+            customer_id=customer_id,
+            feature_id=feature_id,
+            kind=Kind.CONSUME,
+            amount=-take,
+            key=f"{reference}:{grant.grant_id}",
+            reference=reference,
+            period_start=period_start,
+            period_end=period_end,
+            actor_label=actor_label(actor)[:150],
+        )
+        burns.append(Burn(grant.grant_id, take, grant.billing_visible, grant.definition_id))
+        left -= take
+    return burns
+
+
+def _burns_of(reference: str) -> list[Burn]:
+    return [
+        Burn(entry.grant_id, -entry.amount, entry.grant.billing_visible, entry.grant.definition_id)
+        for entry in CreditLedgerEntry.objects.filter(reference=reference, kind=Kind.CONSUME)
+        .select_related("grant")
+        .order_by("id")
+    ]
+
+
+@transaction.atomic
+def credits_consume(
+    *,
+    customer: Customer | int,
+    feature: Feature | int,
+    quantity: Decimal,
+    reference: str,
+    at: datetime | None = None,
+    period_start: datetime | None = None,
+    period_end: datetime | None = None,
+    actor: Any = None,
+) -> list[Burn]:
+    """Burn up to ``quantity`` units now, in burn order; idempotent on ``reference`` (a retry
+    returns the first burns). Returns what each grant gave; their sum may be less than asked."""
+    customer_id = customer if isinstance(customer, int) else customer.pk
+    feature_id = feature if isinstance(feature, int) else feature.pk
+    list(credit_grants_lock(customer_id=customer_id, feature_id=feature_id))
+    done = _burns_of(reference)
+    if done or quantity <= 0:
+        return done
+    return _burn(
+        customer_id=customer_id,
+        feature_id=feature_id,
+        quantity=quantity,
+        reference=reference,
+        at=at or timezone.now(),
+        period_start=period_start,
+        period_end=period_end,
+        actor=actor,
+    )
+
+
+@dataclass(frozen=True)
+class CreditApplication:
+    """Credits an invoice applies to a feature's usage: those burned in real time for the period
+    (by consumes) plus those burned now for the rest, per grant (for the invoice's lines)."""
+
+    invoice_key: str
+    requested: Decimal
+    applied: Decimal
+    burned_in_real_time: Decimal
+    burns: tuple[Burn, ...]  # the burns this application made (reversed on void)
+
+
+def _invoice_reference(invoice_key: str, feature_id: int) -> str:
+    return f"invoice:{invoice_key}:{feature_id}"
+
+
+@transaction.atomic
+def credits_apply_to_usage(
+    *,
+    customer: Customer,
+    feature: Feature,
+    quantity: Decimal,
+    period_start: datetime,
+    period_end: datetime,
+    invoice_key: str,
+    at: datetime | None = None,
+) -> CreditApplication:
+    """Apply credits to ``quantity`` units of a feature's usage billed for ``[period_start,
+    period_end)`` (the units beyond what the plan includes), for invoice ``invoice_key``.
+
+    Units already covered by credits in real time (consumes in the period) count first; the rest
+    burns now in burn order from the grants usable at ``at`` (default: the period's end, just
+    before it). Idempotent on (invoice_key, feature): a rerun returns the first application."""
+    if quantity < 0:
+        raise ValidationError({"quantity": ["The quantity must not be negative."]})
+    at = at or (period_end - timedelta(microseconds=1))
+    list(credit_grants_lock(customer_id=customer.pk, feature_id=feature.pk))
+    realtime = credits_consumed_in_period(
+        customer_id=customer.pk,
+        feature_id=feature.pk,
+        period_start=period_start,
+        period_end=period_end,
+    )
+    covered = min(realtime, quantity)
+    reference = _invoice_reference(invoice_key, feature.pk)
+    burns = _burns_of(reference)
+    if not burns and quantity - covered > 0:
+        burns = _burn(
+            customer_id=customer.pk,
+            feature_id=feature.pk,
+            quantity=quantity - covered,
+            reference=reference,
+            at=at,
+            period_start=period_start,
+            period_end=period_end,
+        )
+    burned = sum((b.amount for b in burns), ZERO)
+    return CreditApplication(
+        invoice_key=invoice_key,
+        requested=quantity,
+        applied=covered + burned,
+        burned_in_real_time=covered,
+        burns=tuple(burns),
+    )
+
+
+@transaction.atomic
+def credits_application_reverse(
+    *, invoice_key: str, reason: str = "Invoice voided", actor: Any = None
+) -> Decimal:
+    """Give back what ``credits_apply_to_usage`` burned for ``invoice_key`` (on void), as ``void``
+    rows; idempotent. Credits burned in real time stay burned: that usage happened. Returns the
+    units given back by this call."""
+    entries = list(
+        CreditLedgerEntry.objects.filter(
+            reference__startswith=f"invoice:{invoice_key}:", kind=Kind.CONSUME
+        ).order_by("id")
+    )
+    if entries:
+        list(
+            credit_grants_lock(customer_id=entries[0].customer_id, feature_id=entries[0].feature_id)
+        )
+    returned = ZERO
+    for entry in entries:
+        key = f"void:{entry.key}"
+        if CreditLedgerEntry.objects.filter(key=key).exists():
+            continue
+        CreditLedgerEntry.objects.create(
+            grant_id=entry.grant_id,
+            customer_id=entry.customer_id,
+            feature_id=entry.feature_id,
+            kind=Kind.VOID,
+            amount=-entry.amount,
+            key=key,
+            reference=entry.reference,
+            period_start=entry.period_start,
+            period_end=entry.period_end,
+            reason=reason,
+            actor_label=actor_label(actor)[:150],
+        )
+        returned += -entry.amount
+    if entries and returned:
+        audit_log_write(
+            actor=actor,
+            action="credit_application.reversed",
+            obj=entries[0].grant,
+            changes={"invoice_key": invoice_key, "returned": returned},
+            reason=reason,
+        )
+    return returned
+
+
+def credit_grants_expire(*, at: datetime | None = None) -> int:
+    """Write an ``expire`` row taking what is left of each grant past its expiry; idempotent (the
+    row's key is the grant's, and an expired grant has nothing left). Returns grants expired."""
+    at = at or timezone.now()
+    due = (
+        CreditGrant.objects.filter(expires_at__lte=at)
+        .annotate(left=Sum("entries__amount"))
+        .filter(left__gt=0)
+        .values_list("pk", flat=True)
+    )
+    expired = 0
+    for grant_id in due:
+        with transaction.atomic():
+            grant = CreditGrant.objects.select_for_update().get(pk=grant_id)
+            left = grant.entries.aggregate(total=Sum("amount"))["total"] or ZERO
+            key = f"expire:{grant.pk}"
+            if left <= 0 or CreditLedgerEntry.objects.filter(key=key).exists():
+                continue
+            CreditLedgerEntry.objects.create(
+                grant=grant,
+                customer_id=grant.customer_id,
+                feature_id=grant.feature_id,
+                kind=Kind.EXPIRE,
+                amount=-left,
+                key=key,
+                reference=grant.key,
+                reason=f"Expired at {grant.expires_at.isoformat()}",
+                actor_label="system",
+            )
+            expired += 1
+    return expired
+
+
+@transaction.atomic
+def credit_grants_for_subscription_ensure(
+    *, subscription: Subscription, at: datetime | None = None
+) -> list[CreditGrant]:
+    """The grants a subscription's credit definitions owe it by ``at``: the initial amount once,
+    and (``renew_on_billing``) the refill for the period holding ``at`` after the first one.
+    Idempotent: keys name the subscription, definition and period."""
+    at = at or timezone.now()
+    created: list[CreditGrant] = []
+    definitions = CreditDefinition.objects.filter(version_id=subscription.version_id)
+    if not subscription.is_live:
+        return created
+    start, end = subscription.current_period_start, subscription.current_period_end
+    for definition in definitions.select_related("feature"):
+        feature, customer = definition.feature, subscription.customer
+
+        def expiry(effective: datetime, d: CreditDefinition = definition) -> datetime | None:
+            return effective + timedelta(days=d.expiry_days) if d.expiry_days else None
+
+        if definition.initial_amount > 0:
+            key = f"plan:{subscription.pk}:{definition.pk}"
+            if not CreditGrant.objects.filter(key=key).exists():
+                created.append(
+                    credit_grant_create(
+                        customer=customer,
+                        feature=feature,
+                        amount=definition.initial_amount,
+                        source=CreditGrant.Source.PLAN,
+                        reason=f"{subscription.version} allowance",
+                        subscription=subscription,
+                        definition=definition,
+                        priority=definition.priority,
+                        effective_at=subscription.started_at,
+                        expires_at=expiry(subscription.started_at),
+                        billing_visible=definition.billing_visible,
+                        key=key,
+                    )
+                )
+        if (
+            definition.renew_on_billing
+            and definition.refill_amount > 0
+            and start > subscription.started_at
+            and start <= at < end
+        ):
+            key = f"refill:{subscription.pk}:{definition.pk}:{start.isoformat()}"
+            if not CreditGrant.objects.filter(key=key).exists():
+                created.append(
+                    credit_grant_create(
+                        customer=customer,
+                        feature=feature,
+                        amount=definition.refill_amount,
+                        source=CreditGrant.Source.REFILL,
+                        reason=f"{subscription.version} refill from {start:%Y-%m-%d}",
+                        subscription=subscription,
+                        definition=definition,
+                        priority=definition.priority,
+                        effective_at=start,
+                        expires_at=expiry(start),
+                        billing_visible=definition.billing_visible,
+                        key=key,
+                    )
+                )
+    return created

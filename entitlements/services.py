@@ -1,0 +1,464 @@
+"""Writes of entitlements: consume (check and record atomically), holds, their expiry.
+
+Every path that spends a feature's allowance takes ``entitlement_lock`` (customer, feature) first,
+then decides again on what is committed, so concurrent consumes see each other and a hard cap is
+never overspent. The usage itself is recorded through metering's ingest (one event store); the
+units beyond the plan's limit burn credits in the same transaction.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from billing_site.core.audit import jsonable
+from billing_site.core.exceptions import ApplicationError, ConflictError, NotFoundError
+from credits.services import credits_consume
+from entitlements.alerts import usage_alerts_evaluate
+from entitlements.counters import usage_counter_add, usage_counter_lock
+from entitlements.decision import ZERO
+from entitlements.lock_objects import entitlement_lock
+from entitlements.models import ConsumeRecord, Hold
+from entitlements.selectors import (
+    EntitlementDecision,
+    decision_for,
+    feature_in_force,
+    upgrade_plans,
+)
+from metering.models import Aggregation, BillableMetric
+from metering.services import Outcome, usage_events_ingest
+from plans.models import Customer, Subscription
+from plans.selectors import EffectiveFeature, EffectivePricing
+
+MAX_COUNT_EVENTS = 1000
+MAX_HOLD_SECONDS = 7 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class ConsumeOutcome:
+    """``status`` is the HTTP status of the answer (200 recorded, 402 refused); ``body`` its
+    numbers, stored so that a retry gets the same answer."""
+
+    status: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+def _in_force(
+    customer: Customer, feature: str, at: datetime
+) -> tuple[Subscription, EffectivePricing, EffectiveFeature]:
+    subscription, pricing, effective = feature_in_force(customer, feature, at)
+    if subscription is None:
+        raise ApplicationError(
+            f"Customer {customer.external_id!r} has no live subscription.",
+            code="no_subscription",
+            status=403,
+        )
+    if pricing is None or effective is None:
+        raise ApplicationError(
+            f"The feature {feature!r} is not on {customer.external_id!r}'s plan.",
+            code="not_in_plan",
+            status=403,
+            fields={"feature": ["Not on the customer's plan."]},
+        )
+    if not effective.enabled:
+        raise ApplicationError(
+            f"The feature {feature!r} is turned off on {customer.external_id!r}'s plan.",
+            code="feature_disabled",
+            status=403,
+            fields={"feature": ["Turned off on the customer's plan."]},
+        )
+    if effective.kind != "metered" or effective.metric_id is None:
+        raise ApplicationError(
+            f"{feature!r} is a {effective.kind} feature; only metered features are consumed.",
+            code="not_metered",
+            fields={"feature": ["Only metered features are consumed; check this one instead."]},
+        )
+    return subscription, pricing, effective
+
+
+def _metric(metric_id: int, quantity: Decimal) -> BillableMetric:
+    metric = BillableMetric.objects.get(pk=metric_id)
+    if metric.aggregation == Aggregation.COUNT:
+        if quantity != quantity.to_integral_value() or quantity > MAX_COUNT_EVENTS:
+            raise ApplicationError(
+                f"{metric.code} counts events: the quantity is a whole number up to "
+                f"{MAX_COUNT_EVENTS}.",
+                fields={"quantity": [f"A whole number from 1 to {MAX_COUNT_EVENTS}."]},
+            )
+    elif metric.aggregation != Aggregation.SUM:
+        raise ApplicationError(
+            f"{metric.code} aggregates by {metric.aggregation}; only count and sum metrics can "
+            "be consumed by quantity.",
+            code="not_consumable",
+            fields={"feature": ["Its metric is not a count or a sum."]},
+        )
+    return metric
+
+
+def _events(
+    *,
+    metric: BillableMetric,
+    external_id: str,
+    transaction_id: str,
+    quantity: Decimal,
+    properties: dict[str, Any],
+    at: datetime,
+) -> list[dict[str, Any]]:
+    base = {"customer_id": external_id, "code": metric.code, "timestamp": at.isoformat()}
+    if metric.aggregation == Aggregation.COUNT:
+        ids = [transaction_id] + [f"{transaction_id}#{n}" for n in range(2, int(quantity) + 1)]
+        return [{**base, "transaction_id": tid, "properties": properties} for tid in ids]
+    props = {**properties, metric.field_name: format(quantity, "f")}
+    return [{**base, "transaction_id": transaction_id, "properties": props}]
+
+
+def _numbers(decision: EntitlementDecision) -> dict[str, Any]:
+    return jsonable(
+        {
+            "feature": decision.feature,
+            "limit": decision.limit,
+            "used": decision.used,
+            "credits": decision.credits,
+            "held": decision.held,
+            "remaining": decision.remaining,
+            "cap": decision.cap,
+            "period_start": decision.period_start,
+            "period_end": decision.period_end,
+        }
+    )
+
+
+def _refusal(decision: EntitlementDecision, pricing: EffectivePricing) -> dict[str, Any]:
+    needed = (decision.used or ZERO) + decision.held + decision.quantity
+    upgrade = upgrade_plans(
+        feature_id=decision.feature_id or 0, needed=needed, exclude_version_id=pricing.version_id
+    )
+    what = "credits" if decision.reason == "insufficient_credits" else "allowance"
+    return {
+        "reason": decision.reason,
+        "message": f"Not enough {what} for {decision.quantity.normalize():f} more "
+        f"{decision.feature}: {(decision.remaining or ZERO).normalize():f} available.",
+        **_numbers(decision),
+        "available": jsonable(decision.remaining or ZERO),
+        "requested": jsonable(decision.quantity),
+        "upgrade": upgrade,
+    }
+
+
+def _record_usage(
+    *,
+    customer: Customer,
+    subscription: Subscription,
+    pricing: EffectivePricing,
+    effective: EffectiveFeature,
+    quantity: Decimal,
+    transaction_id: str,
+    properties: dict[str, Any],
+    at: datetime,
+    hold: Hold | None,
+    actor: Any,
+) -> ConsumeOutcome:
+    """Under the entitlement lock: decide, then record the usage, burn credits, count it."""
+    metric = _metric(effective.metric_id or 0, quantity)
+    decision = decision_for(
+        customer=customer,
+        subscription=subscription,
+        pricing=pricing,
+        effective=effective,
+        quantity=quantity,
+        at=at,
+        exclude_hold=hold,
+    )
+    verdict, counter = decision.verdict, decision.counter
+    if verdict is None or counter is None:  # only a feature without a metric has neither
+        raise ApplicationError(f"{effective.slug} counts no metric.", code="not_metered")
+    if not verdict.allowed and hold is None:
+        body = _refusal(decision, pricing)
+        ConsumeRecord.objects.create(
+            customer=customer,
+            feature_id=effective.feature_id,
+            transaction_id=transaction_id,
+            quantity=quantity,
+            allowed=False,
+            status_code=402,
+            response=body,
+        )
+        return ConsumeOutcome(402, body)
+    counter = usage_counter_lock(counter=counter, metric=metric, external_id=customer.external_id)
+    result = usage_events_ingest(
+        events=_events(
+            metric=metric,
+            external_id=customer.external_id,
+            transaction_id=transaction_id,
+            quantity=quantity,
+            properties=properties,
+            at=at,
+        ),
+        received_at=at,
+    )
+    if any(o.status != Outcome.ACCEPTED for o in result.outcomes):
+        bad = next(o for o in result.outcomes if o.status != Outcome.ACCEPTED)
+        raise ConflictError(
+            f"An event with transaction id {transaction_id!r} was already stored for "
+            f"{customer.external_id!r} ({bad.status}{': ' + bad.reason if bad.reason else ''}); "
+            "use a new transaction id.",
+            code="transaction_conflict",
+            fields={"transaction_id": ["Already used by another event of this customer."]},
+        )
+    # Units beyond what the plan includes come from credits; a hold's commit may exceed what is
+    # left (it was promised), the rest is overage like a soft cap's.
+    from_credits = verdict.from_credits if verdict.allowed else ZERO
+    if hold is not None and not verdict.allowed:
+        from_credits = min(quantity, verdict.credits_available)
+    burns = credits_consume(
+        customer=customer.pk,
+        feature=effective.feature_id,
+        quantity=from_credits,
+        reference=f"consume:{customer.pk}:{effective.feature_id}:{transaction_id}",
+        at=at,
+        period_start=decision.period_start,
+        period_end=decision.period_end,
+        actor=actor,
+    )
+    credited = sum((b.amount for b in burns), ZERO)
+    counter = usage_counter_add(
+        counter=counter,
+        metric=metric,
+        external_id=customer.external_id,
+        quantity=quantity,
+        credited=credited,
+    )
+    after = decision_for(
+        customer=customer,
+        subscription=subscription,
+        pricing=pricing,
+        effective=effective,
+        quantity=ZERO,
+        at=at,
+    )
+    alerts = usage_alerts_evaluate(decision=after, thresholds=effective.alert_thresholds)
+    body = {
+        "reason": "ok" if quantity - verdict.from_included - credited <= 0 else "overage",
+        **_numbers(after),
+        "transaction_id": transaction_id,
+        "quantity": jsonable(quantity),
+        "credits_applied": jsonable(credited),
+        "overage": jsonable(max(ZERO, quantity - verdict.from_included - credited)),
+        "alerts": [alert.threshold for alert in alerts],
+    }
+    ConsumeRecord.objects.create(
+        customer=customer,
+        feature_id=effective.feature_id,
+        transaction_id=transaction_id,
+        quantity=quantity,
+        allowed=True,
+        status_code=200,
+        response=body,
+    )
+    return ConsumeOutcome(200, body)
+
+
+def _quantity(value: Decimal) -> Decimal:
+    if not value.is_finite() or value <= 0:
+        raise ApplicationError(
+            "The quantity must be greater than zero.",
+            fields={"quantity": ["Must be greater than zero."]},
+        )
+    return value
+
+
+@transaction.atomic
+def entitlement_consume(
+    *,
+    customer: Customer,
+    feature: str,
+    quantity: Decimal,
+    transaction_id: str,
+    properties: dict[str, Any] | None = None,
+    at: datetime | None = None,
+    actor: Any = None,
+) -> ConsumeOutcome:
+    """Check and record ``quantity`` of ``feature`` for ``customer`` atomically, idempotent on
+    ``transaction_id``: a retry returns the first answer (recorded or refused)."""
+    at = at or timezone.now()
+    quantity = _quantity(quantity)
+    subscription, pricing, effective = _in_force(customer, feature, at)
+    entitlement_lock(customer_id=customer.pk, feature_id=effective.feature_id)
+    record = ConsumeRecord.objects.filter(
+        customer=customer, feature_id=effective.feature_id, transaction_id=transaction_id
+    ).first()
+    if record is not None:
+        return ConsumeOutcome(record.status_code, record.response, replayed=True)
+    return _record_usage(
+        customer=customer,
+        subscription=subscription,
+        pricing=pricing,
+        effective=effective,
+        quantity=quantity,
+        transaction_id=transaction_id,
+        properties=properties or {},
+        at=at,
+        hold=None,
+        actor=actor,
+    )
+
+
+@dataclass(frozen=True)
+class HoldOutcome:
+    status: int
+    body: dict[str, Any]
+    hold: Hold | None = None
+
+
+@transaction.atomic
+def hold_reserve(
+    *,
+    customer: Customer,
+    feature: str,
+    quantity: Decimal,
+    ttl_seconds: int,
+    at: datetime | None = None,
+) -> HoldOutcome:
+    """Set ``quantity`` aside until commit, release or ``ttl_seconds``; refused (402) like a
+    consume when the balance cannot cover it, whatever the cap."""
+    at = at or timezone.now()
+    quantity = _quantity(quantity)
+    if not 1 <= ttl_seconds <= MAX_HOLD_SECONDS:
+        raise ApplicationError(
+            f"ttl_seconds must be between 1 and {MAX_HOLD_SECONDS}.",
+            fields={"ttl_seconds": [f"Between 1 and {MAX_HOLD_SECONDS} seconds."]},
+        )
+    subscription, pricing, effective = _in_force(customer, feature, at)
+    _metric(effective.metric_id or 0, quantity)
+    entitlement_lock(customer_id=customer.pk, feature_id=effective.feature_id)
+    decision = decision_for(
+        customer=customer,
+        subscription=subscription,
+        pricing=pricing,
+        effective=effective,
+        quantity=quantity,
+        at=at,
+    )
+    verdict = decision.verdict
+    if verdict is None or not verdict.allowed:
+        return HoldOutcome(402, _refusal(decision, pricing) | {"reason": _hold_reason(decision)})
+    hold = Hold.objects.create(
+        customer=customer,
+        feature_id=effective.feature_id,
+        quantity=quantity,
+        expires_at=at + timedelta(seconds=ttl_seconds),
+    )
+    return HoldOutcome(201, hold_body(hold, decision.remaining, quantity), hold)
+
+
+def _hold_reason(decision: EntitlementDecision) -> str:
+    if decision.reason in ("insufficient_credits", "limit_reached"):
+        return decision.reason
+    return "insufficient_credits" if decision.credits > 0 else "limit_reached"
+
+
+def hold_body(hold: Hold, remaining: Decimal | None, reserved: Decimal) -> dict[str, Any]:
+    left = None if remaining is None else max(ZERO, remaining - reserved)
+    return jsonable(
+        {
+            "hold_id": str(hold.id),
+            "feature": hold.feature.slug,
+            "quantity": hold.quantity,
+            "status": hold.status,
+            "expires_at": hold.expires_at,
+            "committed_quantity": hold.committed_quantity,
+            "remaining": left,
+        }
+    )
+
+
+def _hold_locked(customer: Customer, feature: str, hold_id: str) -> Hold:
+    hold = (
+        Hold.objects.select_related("feature")
+        .filter(pk=hold_id, customer=customer, feature__slug=feature)
+        .first()
+    )
+    if hold is None:
+        raise NotFoundError(
+            f"No hold {hold_id} on {feature!r} for {customer.external_id!r}.",
+            fields={"hold_id": ["No such hold."]},
+        )
+    entitlement_lock(customer_id=customer.pk, feature_id=hold.feature_id)
+    return Hold.objects.select_related("feature").select_for_update(of=("self",)).get(pk=hold.pk)
+
+
+def _ensure_open(hold: Hold, at: datetime) -> None:
+    if hold.status == Hold.Status.RELEASED:
+        raise ConflictError("The hold was released.", code="hold_released")
+    if hold.status == Hold.Status.HELD and hold.expires_at <= at:
+        raise ConflictError("The hold expired; reserve again.", code="hold_expired")
+
+
+@transaction.atomic
+def hold_commit(
+    *,
+    customer: Customer,
+    feature: str,
+    hold_id: str,
+    quantity: Decimal,
+    at: datetime | None = None,
+    actor: Any = None,
+) -> ConsumeOutcome:
+    """Record the actual usage (at most the held quantity) and free the rest; idempotent: a
+    second commit returns the first answer."""
+    at = at or timezone.now()
+    hold = _hold_locked(customer, feature, hold_id)
+    if hold.status == Hold.Status.COMMITTED and hold.response is not None:
+        return ConsumeOutcome(200, hold.response, replayed=True)
+    _ensure_open(hold, at)
+    quantity = _quantity(quantity)
+    if quantity > hold.quantity:
+        raise ApplicationError(
+            f"Commit at most the {hold.quantity.normalize():f} held.",
+            code="exceeds_hold",
+            fields={"quantity": [f"At most {hold.quantity.normalize():f}."]},
+        )
+    subscription, pricing, effective = _in_force(customer, feature, at)
+    outcome = _record_usage(
+        customer=customer,
+        subscription=subscription,
+        pricing=pricing,
+        effective=effective,
+        quantity=quantity,
+        transaction_id=f"hold-{hold.id}",
+        properties={},
+        at=at,
+        hold=hold,
+        actor=actor,
+    )
+    hold.status, hold.committed_quantity, hold.finished_at = Hold.Status.COMMITTED, quantity, at
+    hold.response = outcome.body | {"hold_id": str(hold.id)}
+    hold.save(update_fields=["status", "committed_quantity", "finished_at", "response"])
+    return ConsumeOutcome(200, hold.response)
+
+
+@transaction.atomic
+def hold_release(
+    *, customer: Customer, feature: str, hold_id: str, at: datetime | None = None
+) -> Hold:
+    """Free the whole hold; releasing twice is a no-op, a committed hold cannot be released."""
+    at = at or timezone.now()
+    hold = _hold_locked(customer, feature, hold_id)
+    if hold.status == Hold.Status.COMMITTED:
+        raise ConflictError("The hold was committed.", code="hold_committed")
+    if hold.status == Hold.Status.HELD:
+        hold.status, hold.finished_at = Hold.Status.RELEASED, at
+        hold.save(update_fields=["status", "finished_at"])
+    return hold
+
+
+def holds_expire(*, at: datetime | None = None) -> int:
+    """Mark holds past their time released (they already stopped counting at ``expires_at``)."""
+    at = at or timezone.now()
+    return Hold.objects.filter(status=Hold.Status.HELD, expires_at__lte=at).update(
+        status=Hold.Status.RELEASED, finished_at=at
+    )
