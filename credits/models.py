@@ -136,12 +136,15 @@ class CreditLedgerEntry(models.Model):
     period_end = models.DateTimeField(null=True, blank=True)
     reason = models.TextField(blank=True)
     actor_label = models.CharField(max_length=150, blank=True)
+    occurred_at = models.DateTimeField(
+        help_text="When the movement counts: a grant's effective time, a burn's usage time."
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         verbose_name = "credit ledger entry"
         verbose_name_plural = "credit ledger"
-        ordering = ["created_at", "id"]
+        ordering = ["occurred_at", "id"]
         constraints = [
             models.CheckConstraint(condition=~Q(amount=0), name="credits_entry_amount_not_zero"),
             models.CheckConstraint(

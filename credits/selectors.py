@@ -72,7 +72,7 @@ def credit_balance_get(
         _usable_grants(customer_id=customer_id, feature_id=feature_id, at=at)
         .annotate(
             remaining=Coalesce(
-                Sum("entries__amount", filter=Q(entries__created_at__lte=at)),
+                Sum("entries__amount", filter=Q(entries__occurred_at__lte=at)),
                 Value(ZERO),
                 output_field=DecimalField(),
             )
@@ -103,7 +103,7 @@ def credit_ledger_list(
     entries = CreditLedgerEntry.objects.filter(customer=customer).select_related("feature", "grant")
     if feature is not None:
         entries = entries.filter(feature=feature)
-    return entries.order_by("-created_at", "-id")
+    return entries.order_by("-occurred_at", "-id")
 
 
 def credit_grants_list(*, customer: Customer) -> QuerySet[CreditGrant]:

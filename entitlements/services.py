@@ -116,20 +116,23 @@ def _events(
     return [{**base, "transaction_id": transaction_id, "properties": props}]
 
 
+def units(value: Decimal | None) -> str | None:
+    """A quantity as the API writes it: exact, without trailing zeros (10.0000 -> "10")."""
+    return None if value is None else format(value.normalize(), "f")
+
+
 def _numbers(decision: EntitlementDecision) -> dict[str, Any]:
-    return jsonable(
-        {
-            "feature": decision.feature,
-            "limit": decision.limit,
-            "used": decision.used,
-            "credits": decision.credits,
-            "held": decision.held,
-            "remaining": decision.remaining,
-            "cap": decision.cap,
-            "period_start": decision.period_start,
-            "period_end": decision.period_end,
-        }
-    )
+    return {
+        "feature": decision.feature,
+        "limit": units(decision.limit),
+        "used": units(decision.used),
+        "credits": units(decision.credits),
+        "held": units(decision.held),
+        "remaining": units(decision.remaining),
+        "cap": decision.cap,
+        "period_start": jsonable(decision.period_start),
+        "period_end": jsonable(decision.period_end),
+    }
 
 
 def _refusal(decision: EntitlementDecision, pricing: EffectivePricing) -> dict[str, Any]:
@@ -143,8 +146,8 @@ def _refusal(decision: EntitlementDecision, pricing: EffectivePricing) -> dict[s
         "message": f"Not enough {what} for {decision.quantity.normalize():f} more "
         f"{decision.feature}: {(decision.remaining or ZERO).normalize():f} available.",
         **_numbers(decision),
-        "available": jsonable(decision.remaining or ZERO),
-        "requested": jsonable(decision.quantity),
+        "available": units(decision.remaining or ZERO),
+        "requested": units(decision.quantity),
         "upgrade": upgrade,
     }
 
@@ -245,9 +248,9 @@ def _record_usage(
         "reason": "ok" if quantity - verdict.from_included - credited <= 0 else "overage",
         **_numbers(after),
         "transaction_id": transaction_id,
-        "quantity": jsonable(quantity),
-        "credits_applied": jsonable(credited),
-        "overage": jsonable(max(ZERO, quantity - verdict.from_included - credited)),
+        "quantity": units(quantity),
+        "credits_applied": units(credited),
+        "overage": units(max(ZERO, quantity - verdict.from_included - credited)),
         "alerts": [alert.threshold for alert in alerts],
     }
     ConsumeRecord.objects.create(
@@ -363,17 +366,15 @@ def _hold_reason(decision: EntitlementDecision) -> str:
 
 def hold_body(hold: Hold, remaining: Decimal | None, reserved: Decimal) -> dict[str, Any]:
     left = None if remaining is None else max(ZERO, remaining - reserved)
-    return jsonable(
-        {
-            "hold_id": str(hold.id),
-            "feature": hold.feature.slug,
-            "quantity": hold.quantity,
-            "status": hold.status,
-            "expires_at": hold.expires_at,
-            "committed_quantity": hold.committed_quantity,
-            "remaining": left,
-        }
-    )
+    return {
+        "hold_id": str(hold.id),
+        "feature": hold.feature.slug,
+        "quantity": units(hold.quantity),
+        "status": hold.status,
+        "expires_at": jsonable(hold.expires_at),
+        "committed_quantity": units(hold.committed_quantity),
+        "remaining": units(left),
+    }
 
 
 def _hold_locked(customer: Customer, feature: str, hold_id: str) -> Hold:

@@ -36,8 +36,8 @@ from plans.services.subscriptions import (
     subscription_change_plan,
     subscription_create,
     subscription_period_advance,
-    subscription_scheduled_change_apply,
     subscription_period_listener_register,
+    subscription_scheduled_change_apply,
     subscription_scheduled_change_cancel,
 )
 from plans.services.version_migrations import subscriptions_schedule_migration

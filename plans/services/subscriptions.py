@@ -7,8 +7,8 @@ forward by ``subscription_period_advance``, computed from ``billing_anchor`` by
 """
 
 import secrets
-from datetime import datetime, timedelta
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
@@ -32,7 +32,9 @@ LIVE_STATUSES = (Subscription.Status.TRIALING, Subscription.Status.ACTIVE)
 _period_listeners: list[Callable[[Subscription, datetime], None]] = []
 
 
-def subscription_period_listener_register(listener: Callable[[Subscription, datetime], None]) -> None:
+def subscription_period_listener_register(
+    listener: Callable[[Subscription, datetime], None],
+) -> None:
     if listener not in _period_listeners:
         _period_listeners.append(listener)
 
