@@ -287,10 +287,14 @@ def entitlement_consume(
 ) -> ConsumeOutcome:
     """Check and record ``quantity`` of ``feature`` for ``customer`` atomically, idempotent on
     ``transaction_id``: a retry returns the first answer (recorded or refused)."""
+    now_given = at is not None
     at = at or timezone.now()
     quantity = _quantity(quantity)
     subscription, pricing, effective = _in_force(customer, feature, at)
     entitlement_lock(customer_id=customer.pk, feature_id=effective.feature_id)
+    # The ledger is read as of ``at``: take the time after the lock, so that what the previous
+    # holder of the lock burned (at its own, earlier time) is seen.
+    at = at if now_given else timezone.now()
     record = ConsumeRecord.objects.filter(
         customer=customer, feature_id=effective.feature_id, transaction_id=transaction_id
     ).first()
@@ -328,6 +332,7 @@ def hold_reserve(
 ) -> HoldOutcome:
     """Set ``quantity`` aside until commit, release or ``ttl_seconds``; refused (402) like a
     consume when the balance cannot cover it, whatever the cap."""
+    now_given = at is not None
     at = at or timezone.now()
     quantity = _quantity(quantity)
     if not 1 <= ttl_seconds <= MAX_HOLD_SECONDS:
@@ -338,6 +343,7 @@ def hold_reserve(
     subscription, pricing, effective = _in_force(customer, feature, at)
     _metric(effective.metric_id or 0, quantity)
     entitlement_lock(customer_id=customer.pk, feature_id=effective.feature_id)
+    at = at if now_given else timezone.now()  # after the lock: see entitlement_consume
     decision = decision_for(
         customer=customer,
         subscription=subscription,
@@ -411,8 +417,8 @@ def hold_commit(
 ) -> ConsumeOutcome:
     """Record the actual usage (at most the held quantity) and free the rest; idempotent: a
     second commit returns the first answer."""
-    at = at or timezone.now()
     hold = _hold_locked(customer, feature, hold_id)
+    at = at or timezone.now()  # after the lock: see entitlement_consume
     if hold.status == Hold.Status.COMMITTED and hold.response is not None:
         return ConsumeOutcome(200, hold.response, replayed=True)
     _ensure_open(hold, at)
@@ -447,8 +453,8 @@ def hold_release(
     *, customer: Customer, feature: str, hold_id: str, at: datetime | None = None
 ) -> Hold:
     """Free the whole hold; releasing twice is a no-op, a committed hold cannot be released."""
-    at = at or timezone.now()
     hold = _hold_locked(customer, feature, hold_id)
+    at = at or timezone.now()  # after the lock: see entitlement_consume
     if hold.status == Hold.Status.COMMITTED:
         raise ConflictError("The hold was committed.", code="hold_committed")
     if hold.status == Hold.Status.HELD:
