@@ -469,3 +469,23 @@ def credit_grants_for_subscription_ensure(
                     )
                 )
     return created
+
+
+@transaction.atomic
+def credit_definition_remove(*, definition: CreditDefinition, actor: Any = None) -> None:
+    locked = (
+        PlanVersion.objects.select_for_update().select_related("plan").get(pk=definition.version_id)
+    )
+    if locked.status != PlanVersion.Status.DRAFT:
+        raise ApplicationError(
+            f"{locked.plan.code} v{locked.number} is {locked.status}; its credits are frozen.",
+            code="version_published",
+            status=409,
+        )
+    audit_log_write(
+        actor=actor,
+        action="credit_definition.removed",
+        obj=definition,
+        changes={"feature": definition.feature.slug},
+    )
+    definition.delete()
