@@ -265,7 +265,8 @@ def _record_usage(
     return ConsumeOutcome(200, body)
 
 
-def _quantity(value: Decimal) -> Decimal:
+def _quantity(value: Decimal | int) -> Decimal:
+    value = Decimal(value)
     if not value.is_finite() or value <= 0:
         raise ApplicationError(
             "The quantity must be greater than zero.",
