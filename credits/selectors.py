@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import DecimalField, F, Q, QuerySet, Sum, Value
+from django.db import connection
+from django.db.models import DecimalField, F, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from credits.models import CreditDefinition, CreditGrant, CreditLedgerEntry
+from credits.sql import grant_balances_sql
 from plans.models import Customer, Feature, Subscription
 
 ZERO = Decimal("0")
@@ -48,52 +50,18 @@ class CreditBalance:
         return sum((g.remaining for g in self.grants if g.feature_id == feature_id), ZERO)
 
 
-def _usable_grants(
-    *, customer_id: int, feature_id: int | None, at: datetime
-) -> QuerySet[CreditGrant]:
-    grants = CreditGrant.objects.filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=at),
-        customer_id=customer_id,
-        effective_at__lte=at,
-    )
-    if feature_id is not None:
-        grants = grants.filter(feature_id=feature_id)
-    return grants
-
-
 def credit_balance_get(
     *, customer: Customer | int, feature: Feature | int | None = None, at: datetime | None = None
 ) -> CreditBalance:
-    """One query: the usable grants with the sum of their ledger rows up to ``at``."""
+    """One statement (``credits.sql``): the usable grants with the sum of their ledger rows up
+    to ``at``, in burn order."""
     at = at or timezone.now()
     customer_id = customer if isinstance(customer, int) else customer.pk
     feature_id = feature if isinstance(feature, int) or feature is None else feature.pk
-    rows = (
-        _usable_grants(customer_id=customer_id, feature_id=feature_id, at=at)
-        .annotate(
-            remaining=Coalesce(
-                Sum("entries__amount", filter=Q(entries__occurred_at__lte=at)),
-                Value(ZERO),
-                output_field=DecimalField(),
-            )
-        )
-        .filter(remaining__gt=0)
-        .values_list(
-            "id",
-            "feature_id",
-            "feature__slug",
-            "amount",
-            "remaining",
-            "priority",
-            "effective_at",
-            "expires_at",
-            "source",
-            "billing_visible",
-            "definition_id",
-        )
-        .order_by(*BURN_ORDER)
-    )
-    grants = tuple(GrantBalance(*row) for row in rows)
+    sql, params = grant_balances_sql(customer_id=customer_id, feature_id=feature_id, at=at)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        grants = tuple(GrantBalance(*row) for row in cursor.fetchall())
     return CreditBalance(at=at, total=sum((g.remaining for g in grants), ZERO), grants=grants)
 
 

@@ -52,7 +52,7 @@ def customer_overview(*, customer: Customer, at: datetime | None = None) -> Cust
     seen: set[int] = set()
     for subscription in live_subscriptions(customer=customer):
         pricing = pricing_for_subscription(subscription=subscription, at=at)
-        start, end = billing_period_at(subscription, pricing, at)
+        start, end = billing_period_at(subscription, pricing.interval, at)
         metric_ids = [c.metric_id for c in pricing.charges] + [
             f.metric_id for f in pricing.features if f.metric_id is not None
         ]

@@ -1,21 +1,24 @@
 """The entitlement decision: one selector (``entitlement_get``) for the API, the consume path,
-the admin and the list. Its reads are fixed whatever the event table holds: the customer's live
-subscriptions, the effective plan (version features + overrides, via ``pricing_for_subscription``),
-the window's usage counter, the credit balance and the active holds."""
+the admin and the list. A check is two statements whatever the event table holds
+(``entitlements.sql``): the feature in force (subscription, plan value, override), then the
+window's usage counter, open holds and credit balance. The list reads the effective plan through
+``pricing_for_subscription`` and decides each feature the same way."""
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 
 from billing_site.core.periods import period_containing
-from credits.selectors import credit_balance_get
 from entitlements.counters import usage_counter_current
 from entitlements.decision import ZERO, Allowance, Verdict, decide, limit_window
 from entitlements.models import Hold, UsageCounter
+from entitlements.sql import FEATURE_IN_FORCE, WINDOW_STATE
 from plans.models import Customer, PlanFeature, PlanVersion, Subscription
 from plans.selectors import EffectiveFeature, EffectivePricing, pricing_for_subscription
 
@@ -60,26 +63,155 @@ def live_subscriptions(*, customer: Customer) -> list[Subscription]:
     )
 
 
-def billing_period_at(subscription: Subscription, pricing: EffectivePricing, at: datetime):
+def billing_period_at(subscription: Any, interval: str, at: datetime) -> tuple[datetime, datetime]:
     """The stored current period, or the one holding ``at`` when the period has moved on and the
     beat task has not advanced it yet."""
     if subscription.current_period_start <= at < subscription.current_period_end:
         return subscription.current_period_start, subscription.current_period_end
-    return period_containing(
-        subscription.billing_anchor, at, pricing.interval, subscription.billing_time
-    )
+    return period_containing(subscription.billing_anchor, at, interval, subscription.billing_time)
+
+
+@dataclass(frozen=True)
+class InForce:
+    """The live subscription a decision is about, and its billing period at the decision's
+    time."""
+
+    subscription_id: int
+    subscription_external_id: str
+    started_at: datetime
+    period_start: datetime
+    period_end: datetime
+    version_id: int
+    plan_code: str
+
+    @classmethod
+    def of(cls, subscription: Subscription, pricing: EffectivePricing, at: datetime) -> "InForce":
+        start, end = billing_period_at(subscription, pricing.interval, at)
+        return cls(
+            subscription.pk,
+            subscription.external_id,
+            subscription.started_at,
+            start,
+            end,
+            pricing.version_id,
+            pricing.plan_code,
+        )
+
+
+@dataclass(frozen=True)
+class _SubscriptionRow:
+    current_period_start: datetime
+    current_period_end: datetime
+    billing_anchor: datetime
+    billing_time: str
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _decimal(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
 
 
 def feature_in_force(
     customer: Customer, slug: str, at: datetime
-) -> tuple[Subscription | None, EffectivePricing | None, EffectiveFeature | None]:
-    subscriptions = live_subscriptions(customer=customer)
-    for subscription in subscriptions:
-        pricing = pricing_for_subscription(subscription=subscription, at=at)
-        effective = pricing.feature(slug)
-        if effective is not None:
-            return subscription, pricing, effective
-    return (subscriptions[0] if subscriptions else None), None, None
+) -> tuple[InForce | None, EffectiveFeature | None, str | None]:
+    """One statement (``entitlements.sql.FEATURE_IN_FORCE``): the live subscription with the
+    feature and its effective value, plan then override. Returns ``(None, None, None)`` without a
+    live subscription, and ``(in_force, None, plan)`` when none has the feature."""
+    with connection.cursor() as cursor:
+        cursor.execute(FEATURE_IN_FORCE, {"customer_id": customer.pk, "slug": slug, "at": at})
+        row = cursor.fetchone()
+    if row is None:
+        return None, None, None
+    (sub_id, sub_ext, started_at, period_start, period_end, anchor, billing_time) = row[:7]
+    (version_id, interval, plan_code, feature_id, feature_slug, kind, metric_id) = row[7:14]
+    (on_plan, enabled, value, limit, reset_period, cap, thresholds, override_id) = row[14:22]
+    # Django's connection hands jsonb back as text (its fields decode it): decode it here.
+    override = _json(row[22]) or {}
+    value = _json(value)
+    start, end = billing_period_at(
+        _SubscriptionRow(period_start, period_end, anchor, billing_time), interval, at
+    )
+    in_force = InForce(sub_id, sub_ext, started_at, start, end, version_id, plan_code)
+    if feature_id is None or (not on_plan and override_id is None):
+        return in_force, None, plan_code
+    if not on_plan:  # only an override grants it (as pricing_for_subscription does)
+        enabled, value, limit, reset_period, cap, thresholds = (
+            True,
+            None,
+            None,
+            "billing",
+            "hard",
+            None,
+        )
+    effective = EffectiveFeature(
+        feature_id=feature_id,
+        slug=feature_slug,
+        kind=kind,
+        metric_id=metric_id,
+        enabled=override.get("enabled", enabled),
+        value=override.get("value", value),
+        limit=_decimal(override["limit"]) if "limit" in override else _decimal(limit),
+        reset_period=override.get("reset_period", reset_period),
+        cap=override.get("cap", cap),
+        on_plan=on_plan,
+        override_id=override_id,
+        alert_thresholds=tuple(thresholds) if thresholds is not None else (80, 100),
+    )
+    return in_force, effective, plan_code
+
+
+@dataclass(frozen=True)
+class WindowState:
+    counter: UsageCounter
+    held: Decimal
+    credits: Decimal
+
+
+def window_state(
+    *,
+    customer: Customer,
+    feature_id: int,
+    metric_id: int,
+    window_start: datetime,
+    window_end: datetime,
+    at: datetime,
+) -> WindowState:
+    """One statement (``entitlements.sql.WINDOW_STATE``) when the window's counter is current;
+    a missing or stale counter is first built or recomputed from metering."""
+    params = {
+        "customer_id": customer.pk,
+        "feature_id": feature_id,
+        "metric_id": metric_id,
+        "window_start": window_start,
+        "window_end": window_end,
+        "at": at,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(WINDOW_STATE, params)
+        counter_id, quantity, credited, stale, held, credits = cursor.fetchone()
+    if counter_id is None or stale:
+        counter = usage_counter_current(
+            customer_id=customer.pk,
+            external_id=customer.external_id,
+            metric_id=metric_id,
+            window_start=window_start,
+            window_end=window_end,
+        )
+    else:
+        counter = UsageCounter(
+            id=counter_id,
+            customer_id=customer.pk,
+            metric_id=metric_id,
+            window_start=window_start,
+            window_end=window_end,
+            quantity=quantity,
+            credited=credited,
+            stale=False,
+        )
+    return WindowState(counter=counter, held=held, credits=credits)
 
 
 def held_quantity(*, customer_id: int, feature_id: int, at: datetime) -> Decimal:
@@ -95,8 +227,7 @@ def held_quantity(*, customer_id: int, feature_id: int, at: datetime) -> Decimal
 def decision_for(
     *,
     customer: Customer,
-    subscription: Subscription,
-    pricing: EffectivePricing,
+    in_force: InForce,
     effective: EffectiveFeature,
     quantity: Decimal,
     at: datetime,
@@ -112,40 +243,40 @@ def decision_for(
         "feature_id": effective.feature_id,
         "enabled": effective.enabled,
         "value": effective.value,
-        "subscription_id": subscription.pk,
-        "subscription_external_id": subscription.external_id,
-        "plan_code": pricing.plan_code,
+        "subscription_id": in_force.subscription_id,
+        "subscription_external_id": in_force.subscription_external_id,
+        "plan_code": in_force.plan_code,
         "source": "override" if effective.override_id else "plan",
     }
-    period_start, period_end = billing_period_at(subscription, pricing, at)
     if effective.kind != "metered" or effective.metric_id is None:
         verdict = decide(Allowance(kind=effective.kind, enabled=effective.enabled), quantity)
         return EntitlementDecision(
             **base,
             allowed=verdict.allowed,
             reason=verdict.reason,
-            period_start=period_start,
-            period_end=period_end,
+            period_start=in_force.period_start,
+            period_end=in_force.period_end,
             verdict=verdict,
         )
     window_start, window_end = limit_window(
         reset_period=effective.reset_period,
         at=at,
-        period_start=period_start,
-        period_end=period_end,
-        started_at=subscription.started_at,
+        period_start=in_force.period_start,
+        period_end=in_force.period_end,
+        started_at=in_force.started_at,
     )
-    counter = usage_counter_current(
-        customer_id=customer.pk,
-        external_id=customer.external_id,
+    state = window_state(
+        customer=customer,
+        feature_id=effective.feature_id,
         metric_id=effective.metric_id,
         window_start=window_start,
         window_end=window_end,
+        at=at,
     )
-    credits = credit_balance_get(customer=customer.pk, feature=effective.feature_id, at=at).total
-    held = held_quantity(customer_id=customer.pk, feature_id=effective.feature_id, at=at)
+    held = state.held
     if exclude_hold is not None and exclude_hold.status == Hold.Status.HELD:
         held = max(ZERO, held - exclude_hold.quantity)
+    counter = state.counter
     verdict = decide(
         Allowance(
             kind=effective.kind,
@@ -154,7 +285,7 @@ def decision_for(
             cap=effective.cap,
             used=counter.quantity,
             credited=counter.credited,
-            credits=credits,
+            credits=state.credits,
             held=held,
         ),
         quantity,
@@ -183,26 +314,21 @@ def entitlement_get(
 ) -> EntitlementDecision:
     """May ``customer`` use ``quantity`` more of ``feature`` (a slug) now, and the numbers."""
     at = at or timezone.now()
-    subscription, pricing, effective = feature_in_force(customer, feature, at)
-    if subscription is None or pricing is None or effective is None:
+    in_force, effective, plan_code = feature_in_force(customer, feature, at)
+    if in_force is None or effective is None:
         return EntitlementDecision(
             customer_id=customer.pk,
             external_id=customer.external_id,
             feature=feature,
             quantity=quantity,
             allowed=False,
-            reason="no_subscription" if subscription is None else "not_in_plan",
-            subscription_id=subscription.pk if subscription else None,
-            subscription_external_id=subscription.external_id if subscription else None,
-            plan_code=subscription.version.plan.code if subscription else None,
+            reason="no_subscription" if in_force is None else "not_in_plan",
+            subscription_id=in_force.subscription_id if in_force else None,
+            subscription_external_id=in_force.subscription_external_id if in_force else None,
+            plan_code=plan_code,
         )
     return decision_for(
-        customer=customer,
-        subscription=subscription,
-        pricing=pricing,
-        effective=effective,
-        quantity=quantity,
-        at=at,
+        customer=customer, in_force=in_force, effective=effective, quantity=quantity, at=at
     )
 
 
@@ -223,8 +349,7 @@ def entitlements_list(
             decisions.append(
                 decision_for(
                     customer=customer,
-                    subscription=subscription,
-                    pricing=pricing,
+                    in_force=InForce.of(subscription, pricing, at),
                     effective=effective,
                     quantity=Decimal(1),
                     at=at,

@@ -24,14 +24,15 @@ from entitlements.lock_objects import entitlement_lock
 from entitlements.models import ConsumeRecord, Hold
 from entitlements.selectors import (
     EntitlementDecision,
+    InForce,
     decision_for,
     feature_in_force,
     upgrade_plans,
 )
 from metering.models import Aggregation, BillableMetric
 from metering.services import Outcome, usage_events_ingest
-from plans.models import Customer, Subscription
-from plans.selectors import EffectiveFeature, EffectivePricing
+from plans.models import Customer
+from plans.selectors import EffectiveFeature
 
 MAX_COUNT_EVENTS = 1000
 MAX_HOLD_SECONDS = 7 * 24 * 3600
@@ -47,17 +48,15 @@ class ConsumeOutcome:
     replayed: bool = False
 
 
-def _in_force(
-    customer: Customer, feature: str, at: datetime
-) -> tuple[Subscription, EffectivePricing, EffectiveFeature]:
-    subscription, pricing, effective = feature_in_force(customer, feature, at)
-    if subscription is None:
+def _in_force(customer: Customer, feature: str, at: datetime) -> tuple[InForce, EffectiveFeature]:
+    in_force, effective, _ = feature_in_force(customer, feature, at)
+    if in_force is None:
         raise ApplicationError(
             f"Customer {customer.external_id!r} has no live subscription.",
             code="no_subscription",
             status=403,
         )
-    if pricing is None or effective is None:
+    if effective is None:
         raise ApplicationError(
             f"The feature {feature!r} is not on {customer.external_id!r}'s plan.",
             code="not_in_plan",
@@ -77,7 +76,7 @@ def _in_force(
             code="not_metered",
             fields={"feature": ["Only metered features are consumed; check this one instead."]},
         )
-    return subscription, pricing, effective
+    return in_force, effective
 
 
 def _metric(metric_id: int, quantity: Decimal) -> BillableMetric:
@@ -135,10 +134,10 @@ def _numbers(decision: EntitlementDecision) -> dict[str, Any]:
     }
 
 
-def _refusal(decision: EntitlementDecision, pricing: EffectivePricing) -> dict[str, Any]:
+def _refusal(decision: EntitlementDecision, in_force: InForce) -> dict[str, Any]:
     needed = (decision.used or ZERO) + decision.held + decision.quantity
     upgrade = upgrade_plans(
-        feature_id=decision.feature_id or 0, needed=needed, exclude_version_id=pricing.version_id
+        feature_id=decision.feature_id or 0, needed=needed, exclude_version_id=in_force.version_id
     )
     what = "credits" if decision.reason == "insufficient_credits" else "allowance"
     return {
@@ -155,8 +154,7 @@ def _refusal(decision: EntitlementDecision, pricing: EffectivePricing) -> dict[s
 def _record_usage(
     *,
     customer: Customer,
-    subscription: Subscription,
-    pricing: EffectivePricing,
+    in_force: InForce,
     effective: EffectiveFeature,
     quantity: Decimal,
     transaction_id: str,
@@ -169,8 +167,7 @@ def _record_usage(
     metric = _metric(effective.metric_id or 0, quantity)
     decision = decision_for(
         customer=customer,
-        subscription=subscription,
-        pricing=pricing,
+        in_force=in_force,
         effective=effective,
         quantity=quantity,
         at=at,
@@ -180,7 +177,7 @@ def _record_usage(
     if verdict is None or counter is None:  # only a feature without a metric has neither
         raise ApplicationError(f"{effective.slug} counts no metric.", code="not_metered")
     if not verdict.allowed and hold is None:
-        body = _refusal(decision, pricing)
+        body = _refusal(decision, in_force)
         ConsumeRecord.objects.create(
             customer=customer,
             feature_id=effective.feature_id,
@@ -237,8 +234,7 @@ def _record_usage(
     )
     after = decision_for(
         customer=customer,
-        subscription=subscription,
-        pricing=pricing,
+        in_force=in_force,
         effective=effective,
         quantity=ZERO,
         at=at,
@@ -291,7 +287,7 @@ def entitlement_consume(
     now_given = at is not None
     at = at or timezone.now()
     quantity = _quantity(quantity)
-    subscription, pricing, effective = _in_force(customer, feature, at)
+    in_force, effective = _in_force(customer, feature, at)
     entitlement_lock(customer_id=customer.pk, feature_id=effective.feature_id)
     # The ledger is read as of ``at``: take the time after the lock, so that what the previous
     # holder of the lock burned (at its own, earlier time) is seen.
@@ -303,8 +299,7 @@ def entitlement_consume(
         return ConsumeOutcome(record.status_code, record.response, replayed=True)
     return _record_usage(
         customer=customer,
-        subscription=subscription,
-        pricing=pricing,
+        in_force=in_force,
         effective=effective,
         quantity=quantity,
         transaction_id=transaction_id,
@@ -341,21 +336,20 @@ def hold_reserve(
             f"ttl_seconds must be between 1 and {MAX_HOLD_SECONDS}.",
             fields={"ttl_seconds": [f"Between 1 and {MAX_HOLD_SECONDS} seconds."]},
         )
-    subscription, pricing, effective = _in_force(customer, feature, at)
+    in_force, effective = _in_force(customer, feature, at)
     _metric(effective.metric_id or 0, quantity)
     entitlement_lock(customer_id=customer.pk, feature_id=effective.feature_id)
     at = at if now_given else timezone.now()  # after the lock: see entitlement_consume
     decision = decision_for(
         customer=customer,
-        subscription=subscription,
-        pricing=pricing,
+        in_force=in_force,
         effective=effective,
         quantity=quantity,
         at=at,
     )
     verdict = decision.verdict
     if verdict is None or not verdict.allowed:
-        return HoldOutcome(402, _refusal(decision, pricing) | {"reason": _hold_reason(decision)})
+        return HoldOutcome(402, _refusal(decision, in_force) | {"reason": _hold_reason(decision)})
     hold = Hold.objects.create(
         customer=customer,
         feature_id=effective.feature_id,
@@ -430,11 +424,10 @@ def hold_commit(
             code="exceeds_hold",
             fields={"quantity": [f"At most {hold.quantity.normalize():f}."]},
         )
-    subscription, pricing, effective = _in_force(customer, feature, at)
+    in_force, effective = _in_force(customer, feature, at)
     outcome = _record_usage(
         customer=customer,
-        subscription=subscription,
-        pricing=pricing,
+        in_force=in_force,
         effective=effective,
         quantity=quantity,
         transaction_id=f"hold-{hold.id}",

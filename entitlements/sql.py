@@ -1,0 +1,52 @@
+"""The two statements of an entitlement check, as raw SQL: the check is the hot path, and
+building these through the ORM cost more CPU than PostgreSQL spent answering them.
+
+1. ``FEATURE_IN_FORCE``: the customer's live subscription that has the feature (on the version in
+   force, a scheduled change counting once due, or by an override), with the plan's value and the
+   one feature override in force (overlapping overrides of one target are refused by the catalog;
+   the latest start wins, as in ``plans.selectors.pricing_for_subscription``).
+2. ``WINDOW_STATE``: the window's usage counter, the open holds, and the credit balance, summed
+   from ``credits.sql.GRANT_BALANCES`` (the balance's one formula).
+"""
+
+from credits.sql import GRANT_BALANCES
+
+FEATURE_IN_FORCE = """
+SELECT s.id, s.external_id, s.started_at, s.current_period_start, s.current_period_end,
+       s.billing_anchor, s.billing_time, v.id, v.interval, p.code,
+       f.id, f.slug, f.kind, f.metric_id,
+       pf.id IS NOT NULL, pf.enabled, pf.value, pf."limit", pf.reset_period, pf.cap,
+       pf.alert_thresholds, o.id, o.value
+FROM plans_subscription AS s
+JOIN plans_planversion AS v
+  ON v.id = CASE WHEN s.scheduled_version_id IS NOT NULL AND s.scheduled_change_at <= %(at)s
+                 THEN s.scheduled_version_id ELSE s.version_id END
+JOIN plans_plan AS p ON p.id = v.plan_id
+LEFT JOIN plans_feature AS f ON f.slug = %(slug)s
+LEFT JOIN plans_planfeature AS pf ON pf.version_id = v.id AND pf.feature_id = f.id
+LEFT JOIN LATERAL (
+    SELECT o.id, o.value
+    FROM plans_subscriptionoverride AS o
+    WHERE o.subscription_id = s.id AND o.kind = 'feature' AND o.feature_id = f.id
+      AND (o.valid_from IS NULL OR o.valid_from <= %(at)s)
+      AND (o.valid_until IS NULL OR o.valid_until > %(at)s)
+    ORDER BY o.valid_from DESC NULLS LAST, o.id DESC
+    LIMIT 1
+) AS o ON true
+WHERE s.customer_id = %(customer_id)s AND s.status IN ('trialing', 'active')
+ORDER BY (pf.id IS NULL AND o.id IS NULL), s.started_at, s.id
+LIMIT 1
+"""
+
+WINDOW_STATE = f"""
+SELECT c.id, c.quantity, c.credited, c.stale,
+       (SELECT coalesce(sum(h.quantity), 0)
+        FROM entitlements_hold AS h
+        WHERE h.customer_id = %(customer_id)s AND h.feature_id = %(feature_id)s
+          AND h.status = 'held' AND h.expires_at > %(at)s),
+       (SELECT coalesce(sum(b.remaining), 0) FROM ({GRANT_BALANCES}) AS b)
+FROM (SELECT 1) AS one
+LEFT JOIN entitlements_usagecounter AS c
+  ON c.customer_id = %(customer_id)s AND c.metric_id = %(metric_id)s
+ AND c.window_start = %(window_start)s AND c.window_end = %(window_end)s
+"""
