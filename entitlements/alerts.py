@@ -27,15 +27,18 @@ def usage_alerts_evaluate(
     else:
         percent = decision.used * 100 / allowance
     fired: list[UsageAlert] = []
-    for threshold in sorted(set(thresholds)):
-        if percent < threshold:
-            continue
-        if UsageAlert.objects.filter(
+    crossed = sorted(t for t in set(thresholds) if percent >= t)
+    if not crossed:
+        return fired
+    already = set(
+        UsageAlert.objects.filter(
             subscription_id=decision.subscription_id,
             feature_id=decision.feature_id,
-            threshold=threshold,
             window_start=decision.period_start,
-        ).exists():
+        ).values_list("threshold", flat=True)
+    )
+    for threshold in crossed:
+        if threshold in already:
             continue
         try:
             with transaction.atomic():

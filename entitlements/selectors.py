@@ -5,7 +5,7 @@ window's usage counter, open holds and credit balance. The list reads the effect
 ``pricing_for_subscription`` and decides each feature the same way."""
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -14,6 +14,7 @@ from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 
+from billing_site.core.exceptions import NotFoundError
 from billing_site.core.periods import period_containing
 from entitlements.counters import usage_counter_current
 from entitlements.decision import ZERO, Allowance, Verdict, decide, limit_window
@@ -39,9 +40,10 @@ class EntitlementDecision:
     value: Any = None
     limit: Decimal | None = None
     used: Decimal | None = None
-    credits: Decimal = ZERO
+    credits: Decimal = ZERO  # available to this feature now (after usage they already owe)
     held: Decimal = ZERO
     remaining: Decimal | None = None
+    credit_balance: Decimal = ZERO  # the grants' balance (credit_balance_get's total)
     cap: str | None = None
     reset_period: str | None = None
     period_start: datetime | None = None
@@ -115,16 +117,34 @@ def _decimal(value: Any) -> Decimal | None:
 
 
 def feature_in_force(
-    customer: Customer, slug: str, at: datetime
-) -> tuple[InForce | None, EffectiveFeature | None, str | None]:
-    """One statement (``entitlements.sql.FEATURE_IN_FORCE``): the live subscription with the
-    feature and its effective value, plan then override. Returns ``(None, None, None)`` without a
-    live subscription, and ``(in_force, None, plan)`` when none has the feature."""
+    customer: Customer | None,
+    slug: str,
+    at: datetime,
+    *,
+    external_id: str | None = None,
+) -> tuple[InForce | None, EffectiveFeature | None, str | None, Customer]:
+    """One statement (``entitlements.sql.FEATURE_IN_FORCE``): the customer (given, or found by
+    ``external_id``: NotFoundError if none), its live subscription with the feature and the
+    feature's effective value, plan then override. Without a live subscription the first two are
+    None; when no subscription has the feature, the second is."""
+    params = {
+        "customer_id": customer.pk if customer is not None else None,
+        "external_id": None if customer is not None else external_id,
+        "slug": slug,
+        "at": at,
+    }
     with connection.cursor() as cursor:
-        cursor.execute(FEATURE_IN_FORCE, {"customer_id": customer.pk, "slug": slug, "at": at})
+        cursor.execute(FEATURE_IN_FORCE, params)
         row = cursor.fetchone()
     if row is None:
-        return None, None, None
+        raise NotFoundError(
+            f"No customer with external id {external_id!r}.",
+            fields={"external_id": ["No such customer."]},
+        )
+    customer = customer or Customer(pk=row[0], external_id=row[1])
+    row = row[2:]
+    if row[0] is None:
+        return None, None, None, customer
     (sub_id, sub_ext, started_at, period_start, period_end, anchor, billing_time) = row[:7]
     (version_id, interval, plan_code, feature_id, feature_slug, kind, metric_id) = row[7:14]
     (on_plan, enabled, value, limit, reset_period, cap, thresholds, override_id) = row[14:22]
@@ -136,16 +156,10 @@ def feature_in_force(
     )
     in_force = InForce(sub_id, sub_ext, started_at, start, end, version_id, plan_code)
     if feature_id is None or (not on_plan and override_id is None):
-        return in_force, None, plan_code
+        return in_force, None, plan_code, customer
     if not on_plan:  # only an override grants it (as pricing_for_subscription does)
-        enabled, value, limit, reset_period, cap, thresholds = (
-            True,
-            None,
-            None,
-            "billing",
-            "hard",
-            None,
-        )
+        enabled, value, limit, thresholds = True, None, None, None
+        reset_period, cap = "billing", "hard"
     effective = EffectiveFeature(
         feature_id=feature_id,
         slug=feature_slug,
@@ -160,7 +174,7 @@ def feature_in_force(
         override_id=override_id,
         alert_thresholds=tuple(thresholds) if thresholds is not None else (80, 100),
     )
-    return in_force, effective, plan_code
+    return in_force, effective, plan_code, customer
 
 
 @dataclass(frozen=True)
@@ -297,6 +311,7 @@ def decision_for(
         limit=effective.limit,
         used=counter.quantity,
         credits=verdict.credits_available,
+        credit_balance=state.credits,
         held=held,
         remaining=verdict.remaining,
         cap=effective.cap,
@@ -309,12 +324,53 @@ def decision_for(
     )
 
 
-def entitlement_get(
-    *, customer: Customer, feature: str, quantity: Decimal = Decimal(1), at: datetime | None = None
+def decision_after(
+    decision: EntitlementDecision, *, counter: UsageCounter, credits_burned: Decimal
 ) -> EntitlementDecision:
-    """May ``customer`` use ``quantity`` more of ``feature`` (a slug) now, and the numbers."""
+    """The decision's numbers once the usage it allowed was counted and its credits burned,
+    without reading again (the caller holds the lock, so nothing else moved)."""
+    balance = decision.credit_balance - credits_burned
+    verdict = decide(
+        Allowance(
+            kind=decision.kind or "metered",
+            enabled=bool(decision.enabled),
+            limit=decision.limit,
+            cap=decision.cap or "hard",
+            used=counter.quantity,
+            credited=counter.credited,
+            credits=balance,
+            held=decision.held,
+        ),
+        ZERO,
+    )
+    return replace(
+        decision,
+        quantity=ZERO,
+        allowed=verdict.allowed,
+        reason=verdict.reason,
+        used=counter.quantity,
+        credits=verdict.credits_available,
+        credit_balance=balance,
+        remaining=verdict.remaining,
+        counter=counter,
+        verdict=verdict,
+    )
+
+
+def entitlement_get(
+    *,
+    customer: Customer | None = None,
+    external_id: str | None = None,
+    feature: str,
+    quantity: Decimal = Decimal(1),
+    at: datetime | None = None,
+) -> EntitlementDecision:
+    """May the customer (given, or by ``external_id``: NotFoundError when unknown) use
+    ``quantity`` more of ``feature`` (a slug) now, and the numbers."""
     at = at or timezone.now()
-    in_force, effective, plan_code = feature_in_force(customer, feature, at)
+    in_force, effective, plan_code, customer = feature_in_force(
+        customer, feature, at, external_id=external_id
+    )
     if in_force is None or effective is None:
         return EntitlementDecision(
             customer_id=customer.pk,

@@ -25,6 +25,7 @@ from entitlements.models import ConsumeRecord, Hold
 from entitlements.selectors import (
     EntitlementDecision,
     InForce,
+    decision_after,
     decision_for,
     feature_in_force,
     upgrade_plans,
@@ -49,7 +50,7 @@ class ConsumeOutcome:
 
 
 def _in_force(customer: Customer, feature: str, at: datetime) -> tuple[InForce, EffectiveFeature]:
-    in_force, effective, _ = feature_in_force(customer, feature, at)
+    in_force, effective, _, _ = feature_in_force(customer, feature, at)
     if in_force is None:
         raise ApplicationError(
             f"Customer {customer.external_id!r} has no live subscription.",
@@ -214,17 +215,19 @@ def _record_usage(
     from_credits = verdict.from_credits if verdict.allowed else ZERO
     if hold is not None and not verdict.allowed:
         from_credits = min(quantity, verdict.credits_available)
-    burns = credits_consume(
-        customer=customer.pk,
-        feature=effective.feature_id,
-        quantity=from_credits,
-        reference=f"consume:{customer.pk}:{effective.feature_id}:{transaction_id}",
-        at=at,
-        period_start=decision.period_start,
-        period_end=decision.period_end,
-        actor=actor,
-    )
-    credited = sum((b.amount for b in burns), ZERO)
+    credited = ZERO
+    if from_credits > 0:
+        burns = credits_consume(
+            customer=customer.pk,
+            feature=effective.feature_id,
+            quantity=from_credits,
+            reference=f"consume:{customer.pk}:{effective.feature_id}:{transaction_id}",
+            at=at,
+            period_start=decision.period_start,
+            period_end=decision.period_end,
+            actor=actor,
+        )
+        credited = sum((b.amount for b in burns), ZERO)
     counter = usage_counter_add(
         counter=counter,
         metric=metric,
@@ -232,13 +235,7 @@ def _record_usage(
         quantity=quantity,
         credited=credited,
     )
-    after = decision_for(
-        customer=customer,
-        in_force=in_force,
-        effective=effective,
-        quantity=ZERO,
-        at=at,
-    )
+    after = decision_after(decision, counter=counter, credits_burned=credited)
     alerts = usage_alerts_evaluate(decision=after, thresholds=effective.alert_thresholds)
     body = {
         "reason": "ok" if quantity - verdict.from_included - credited <= 0 else "overage",

@@ -1,7 +1,8 @@
 """The two statements of an entitlement check, as raw SQL: the check is the hot path, and
 building these through the ORM cost more CPU than PostgreSQL spent answering them.
 
-1. ``FEATURE_IN_FORCE``: the customer's live subscription that has the feature (on the version in
+1. ``FEATURE_IN_FORCE``: the customer (by id or external id: no row means no such customer) and
+   its live subscription that has the feature (on the version in
    force, a scheduled change counting once due, or by an override), with the plan's value and the
    one feature override in force (overlapping overrides of one target are refused by the catalog;
    the latest start wins, as in ``plans.selectors.pricing_for_subscription``).
@@ -12,16 +13,19 @@ building these through the ORM cost more CPU than PostgreSQL spent answering the
 from credits.sql import GRANT_BALANCES
 
 FEATURE_IN_FORCE = """
-SELECT s.id, s.external_id, s.started_at, s.current_period_start, s.current_period_end,
+SELECT cu.id, cu.external_id,
+       s.id, s.external_id, s.started_at, s.current_period_start, s.current_period_end,
        s.billing_anchor, s.billing_time, v.id, v.interval, p.code,
        f.id, f.slug, f.kind, f.metric_id,
        pf.id IS NOT NULL, pf.enabled, pf.value, pf."limit", pf.reset_period, pf.cap,
        pf.alert_thresholds, o.id, o.value
-FROM plans_subscription AS s
-JOIN plans_planversion AS v
+FROM plans_customer AS cu
+LEFT JOIN plans_subscription AS s
+  ON s.customer_id = cu.id AND s.status IN ('trialing', 'active')
+LEFT JOIN plans_planversion AS v
   ON v.id = CASE WHEN s.scheduled_version_id IS NOT NULL AND s.scheduled_change_at <= %(at)s
                  THEN s.scheduled_version_id ELSE s.version_id END
-JOIN plans_plan AS p ON p.id = v.plan_id
+LEFT JOIN plans_plan AS p ON p.id = v.plan_id
 LEFT JOIN plans_feature AS f ON f.slug = %(slug)s
 LEFT JOIN plans_planfeature AS pf ON pf.version_id = v.id AND pf.feature_id = f.id
 LEFT JOIN LATERAL (
@@ -33,7 +37,8 @@ LEFT JOIN LATERAL (
     ORDER BY o.valid_from DESC NULLS LAST, o.id DESC
     LIMIT 1
 ) AS o ON true
-WHERE s.customer_id = %(customer_id)s AND s.status IN ('trialing', 'active')
+WHERE (%(customer_id)s::bigint IS NULL OR cu.id = %(customer_id)s::bigint)
+  AND (%(external_id)s::text IS NULL OR cu.external_id = %(external_id)s::text)
 ORDER BY (pf.id IS NULL AND o.id IS NULL), s.started_at, s.id
 LIMIT 1
 """
