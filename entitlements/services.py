@@ -59,14 +59,14 @@ def _in_force(customer: Customer, feature: str, at: datetime) -> tuple[InForce, 
         )
     if effective is None:
         raise ApplicationError(
-            f"The feature {feature!r} is not on {customer.external_id!r}'s plan.",
+            f"The feature {feature!r} is not on the plan of {customer.external_id!r}.",
             code="not_in_plan",
             status=403,
             fields={"feature": ["Not on the customer's plan."]},
         )
     if not effective.enabled:
         raise ApplicationError(
-            f"The feature {feature!r} is turned off on {customer.external_id!r}'s plan.",
+            f"The feature {feature!r} is turned off on the plan of {customer.external_id!r}.",
             code="feature_disabled",
             status=403,
             fields={"feature": ["Turned off on the customer's plan."]},
