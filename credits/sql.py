@@ -13,12 +13,12 @@ GRANT_BALANCES = """
 SELECT g.id, g.feature_id, f.slug, g.amount, sum(e.amount) AS remaining, g.priority,
        g.effective_at, g.expires_at, g.source, g.billing_visible, g.definition_id
 FROM credits_creditgrant AS g
-JOIN credits_creditledgerentry AS e ON e.grant_id = g.id AND e.occurred_at <= %(at)s
+JOIN credits_creditledgerentry AS e ON e.grant_id = g.id AND e.occurred_at <= %(at)s::timestamptz
 JOIN plans_feature AS f ON f.id = g.feature_id
-WHERE g.customer_id = %(customer_id)s
+WHERE g.customer_id = %(customer_id)s::bigint
   AND (%(feature_id)s::bigint IS NULL OR g.feature_id = %(feature_id)s::bigint)
-  AND g.effective_at <= %(at)s
-  AND (g.expires_at IS NULL OR g.expires_at > %(at)s)
+  AND g.effective_at <= %(at)s::timestamptz
+  AND (g.expires_at IS NULL OR g.expires_at > %(at)s::timestamptz)
 GROUP BY g.id, f.slug
 HAVING sum(e.amount) > 0
 ORDER BY g.priority, g.expires_at ASC NULLS LAST, g.effective_at, g.id

@@ -10,7 +10,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -19,7 +18,12 @@ from billing_site.core.periods import period_containing
 from entitlements.counters import usage_counter_current
 from entitlements.decision import ZERO, Allowance, Verdict, decide, limit_window
 from entitlements.models import Hold, UsageCounter
-from entitlements.sql import FEATURE_IN_FORCE, WINDOW_STATE
+from entitlements.sql import (
+    FEATURE_IN_FORCE_BY_EXTERNAL_ID,
+    FEATURE_IN_FORCE_BY_ID,
+    WINDOW_STATE,
+    prepared_fetchone,
+)
 from plans.models import Customer, PlanFeature, PlanVersion, Subscription
 from plans.selectors import EffectiveFeature, EffectivePricing, pricing_for_subscription
 
@@ -133,9 +137,8 @@ def feature_in_force(
         "slug": slug,
         "at": at,
     }
-    with connection.cursor() as cursor:
-        cursor.execute(FEATURE_IN_FORCE, params)
-        row = cursor.fetchone()
+    sql = FEATURE_IN_FORCE_BY_ID if customer is not None else FEATURE_IN_FORCE_BY_EXTERNAL_ID
+    row = prepared_fetchone(sql, params)
     if row is None:
         raise NotFoundError(
             f"No customer with external id {external_id!r}.",
@@ -203,9 +206,10 @@ def window_state(
         "window_end": window_end,
         "at": at,
     }
-    with connection.cursor() as cursor:
-        cursor.execute(WINDOW_STATE, params)
-        counter_id, quantity, credited, stale, held, credits = cursor.fetchone()
+    row = prepared_fetchone(WINDOW_STATE, params)
+    if row is None:  # it selects from a one-row table: never
+        raise RuntimeError("The window state statement returned no row.")
+    counter_id, quantity, credited, stale, held, credits = row
     if counter_id is None or stale:
         counter = usage_counter_current(
             customer_id=customer.pk,
