@@ -126,7 +126,7 @@ def feature_in_force(
     at: datetime,
     *,
     external_id: str | None = None,
-) -> tuple[InForce | None, EffectiveFeature | None, str | None, Customer]:
+) -> tuple[InForce | None, EffectiveFeature | None, str | None, Customer, "Prefetched | None"]:
     """One statement (``entitlements.sql.FEATURE_IN_FORCE``): the customer (given, or found by
     ``external_id``: NotFoundError if none), its live subscription with the feature and the
     feature's effective value, plan then override. Without a live subscription the first two are
@@ -147,7 +147,7 @@ def feature_in_force(
     customer = customer or Customer(pk=row[0], external_id=row[1])
     row = row[2:]
     if row[0] is None:
-        return None, None, None, customer
+        return None, None, None, customer, None
     (sub_id, sub_ext, started_at, period_start, period_end, anchor, billing_time) = row[:7]
     (version_id, interval, plan_code, feature_id, feature_slug, kind, metric_id) = row[7:14]
     (on_plan, enabled, value, limit, reset_period, cap, thresholds, override_id) = row[14:22]
@@ -159,7 +159,7 @@ def feature_in_force(
     )
     in_force = InForce(sub_id, sub_ext, started_at, start, end, version_id, plan_code)
     if feature_id is None or (not on_plan and override_id is None):
-        return in_force, None, plan_code, customer
+        return in_force, None, plan_code, customer, None
     if not on_plan:  # only an override grants it (as pricing_for_subscription does)
         enabled, value, limit, thresholds = True, None, None, None
         reset_period, cap = "billing", "hard"
@@ -177,7 +177,22 @@ def feature_in_force(
         override_id=override_id,
         alert_thresholds=tuple(thresholds) if thresholds is not None else (80, 100),
     )
-    return in_force, effective, plan_code, customer
+    prefetched = Prefetched(*row[24:32]) if metric_id is not None else None
+    return in_force, effective, plan_code, customer, prefetched
+
+
+@dataclass(frozen=True)
+class Prefetched:
+    """The window state the first statement read, for the window SQL computed."""
+
+    window_start: datetime | None
+    window_end: datetime | None
+    counter_id: int | None
+    quantity: Decimal | None
+    credited: Decimal | None
+    stale: bool | None
+    held: Decimal
+    credits: Decimal
 
 
 @dataclass(frozen=True)
@@ -195,9 +210,31 @@ def window_state(
     window_start: datetime,
     window_end: datetime,
     at: datetime,
+    prefetched: Prefetched | None = None,
 ) -> WindowState:
-    """One statement (``entitlements.sql.WINDOW_STATE``) when the window's counter is current;
-    a missing or stale counter is first built or recomputed from metering."""
+    """What the first statement read when it is for this window and its counter is current;
+    else one statement (``entitlements.sql.WINDOW_STATE``), a missing or stale counter being
+    first built or recomputed from metering."""
+    if (
+        prefetched is not None
+        and prefetched.counter_id is not None
+        and not prefetched.stale
+        and (prefetched.window_start, prefetched.window_end) == (window_start, window_end)
+    ):
+        return WindowState(
+            counter=UsageCounter(
+                id=prefetched.counter_id,
+                customer_id=customer.pk,
+                metric_id=metric_id,
+                window_start=window_start,
+                window_end=window_end,
+                quantity=prefetched.quantity,
+                credited=prefetched.credited,
+                stale=False,
+            ),
+            held=prefetched.held,
+            credits=prefetched.credits,
+        )
     params = {
         "customer_id": customer.pk,
         "feature_id": feature_id,
@@ -250,8 +287,10 @@ def decision_for(
     quantity: Decimal,
     at: datetime,
     exclude_hold: Hold | None = None,
+    prefetched: Prefetched | None = None,
 ) -> EntitlementDecision:
-    """The decision for a feature in force (the consume path calls it again under its lock)."""
+    """The decision for a feature in force (the consume path calls it again under its lock,
+    without ``prefetched``: it must read what the previous holder of the lock wrote)."""
     base: dict[str, Any] = {
         "customer_id": customer.pk,
         "external_id": customer.external_id,
@@ -290,6 +329,7 @@ def decision_for(
         window_start=window_start,
         window_end=window_end,
         at=at,
+        prefetched=prefetched,
     )
     held = state.held
     if exclude_hold is not None and exclude_hold.status == Hold.Status.HELD:
@@ -372,7 +412,7 @@ def entitlement_get(
     """May the customer (given, or by ``external_id``: NotFoundError when unknown) use
     ``quantity`` more of ``feature`` (a slug) now, and the numbers."""
     at = at or timezone.now()
-    in_force, effective, plan_code, customer = feature_in_force(
+    in_force, effective, plan_code, customer, prefetched = feature_in_force(
         customer, feature, at, external_id=external_id
     )
     if in_force is None or effective is None:
@@ -388,7 +428,12 @@ def entitlement_get(
             plan_code=plan_code,
         )
     return decision_for(
-        customer=customer, in_force=in_force, effective=effective, quantity=quantity, at=at
+        customer=customer,
+        in_force=in_force,
+        effective=effective,
+        quantity=quantity,
+        at=at,
+        prefetched=prefetched,
     )
 
 

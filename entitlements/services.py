@@ -50,7 +50,7 @@ class ConsumeOutcome:
 
 
 def _in_force(customer: Customer, feature: str, at: datetime) -> tuple[InForce, EffectiveFeature]:
-    in_force, effective, _, _ = feature_in_force(customer, feature, at)
+    in_force, effective, _, _, _ = feature_in_force(customer, feature, at)
     if in_force is None:
         raise ApplicationError(
             f"Customer {customer.external_id!r} has no live subscription.",

@@ -1,11 +1,14 @@
-"""The two statements of an entitlement check, as raw SQL: the check is the hot path, and
-building these through the ORM cost more CPU than PostgreSQL spent answering them.
+"""The statements of an entitlement check, as raw SQL prepared once per connection: the check
+is the hot path, and building these through the ORM cost more CPU than PostgreSQL spent
+answering them. A check is one statement; the second only when the window SQL computed is not
+the caller's (a billing period not yet advanced) or its counter must be built.
 
-1. ``FEATURE_IN_FORCE``: the customer (by id or external id: no row means no such customer) and
+1. ``FEATURE_IN_FORCE_BY_*``: the customer (by id or external id: no row means no such customer) and
    its live subscription that has the feature (on the version in
    force, a scheduled change counting once due, or by an override), with the plan's value and the
    one feature override in force (overlapping overrides of one target are refused by the catalog;
-   the latest start wins, as in ``plans.selectors.pricing_for_subscription``).
+   the latest start wins, as in ``plans.selectors.pricing_for_subscription``), and the state of
+   its window as below.
 2. ``WINDOW_STATE``: the window's usage counter, the open holds, and the credit balance, summed
    from ``credits.sql.GRANT_BALANCES`` (the balance's one formula).
 """
@@ -18,7 +21,7 @@ from typing import Any
 import psycopg
 from django.db import connection
 
-from credits.sql import GRANT_BALANCES
+from credits.sql import GRANT_BALANCES, GRANT_BALANCES_OF
 
 
 @contextmanager
@@ -41,13 +44,15 @@ def prepared_fetchone(sql: str, params: dict[str, Any]) -> tuple[Any, ...] | Non
     return row
 
 
-FEATURE_IN_FORCE = """
-SELECT cu.id, cu.external_id,
-       s.id, s.external_id, s.started_at, s.current_period_start, s.current_period_end,
-       s.billing_anchor, s.billing_time, v.id, v.interval, p.code,
-       f.id, f.slug, f.kind, f.metric_id,
+_FEATURE_IN_FORCE = """
+SELECT cu.id AS customer_id, cu.external_id,
+       s.id, s.external_id, s.started_at, s.current_period_start AS period_start,
+       s.current_period_end AS period_end, s.billing_anchor, s.billing_time,
+       v.id, v.interval, p.code,
+       f.id AS feature_id, f.slug, f.kind, f.metric_id,
        pf.id IS NOT NULL, pf.enabled, pf.value, pf."limit", pf.reset_period, pf.cap,
-       pf.alert_thresholds, o.id, o.value
+       pf.alert_thresholds, o.id, o.value,
+       coalesce(o.value->>'reset_period', pf.reset_period, 'billing') AS reset_period_in_force
 FROM plans_customer AS cu
 LEFT JOIN plans_subscription AS s
   ON s.customer_id = cu.id AND s.status IN ('trialing', 'active')
@@ -71,12 +76,58 @@ WHERE {customer}
 ORDER BY (pf.id IS NULL AND o.id IS NULL), s.started_at, s.id
 LIMIT 1
 """
+
+# The feature in force and, in the same round trip, the state of its window as SQL computes it
+# for the stored billing period (the caller checks that window against its own and reads again
+# with WINDOW_STATE when they differ: a period the beat task has not advanced yet).
+_WITH_STATE = """
+SELECT fif.*, w.window_start, w.window_end, c.id, c.quantity, c.credited, c.stale,
+       held.total, credit.total
+FROM ({feature_in_force}) AS fif
+LEFT JOIN LATERAL (
+    SELECT CASE fif.reset_period_in_force
+             WHEN 'never' THEN fif.started_at
+             WHEN 'billing' THEN fif.period_start
+             ELSE greatest(
+               date_trunc(fif.reset_period_in_force, %(at)s::timestamptz AT TIME ZONE 'UTC')
+                 AT TIME ZONE 'UTC',
+               fif.period_start)
+           END AS window_start,
+           CASE fif.reset_period_in_force
+             WHEN 'never' THEN timestamptz '9999-01-01 00:00:00+00'
+             WHEN 'billing' THEN fif.period_end
+             ELSE least(
+               (date_trunc(fif.reset_period_in_force, %(at)s::timestamptz AT TIME ZONE 'UTC')
+                 + ('1 ' || fif.reset_period_in_force)::interval) AT TIME ZONE 'UTC',
+               fif.period_end)
+           END AS window_end
+) AS w ON fif.metric_id IS NOT NULL
+LEFT JOIN entitlements_usagecounter AS c
+  ON c.customer_id = fif.customer_id AND c.metric_id = fif.metric_id
+ AND c.window_start = w.window_start AND c.window_end = w.window_end
+LEFT JOIN LATERAL (
+    SELECT coalesce(sum(h.quantity), 0) AS total
+    FROM entitlements_hold AS h
+    WHERE h.customer_id = fif.customer_id AND h.feature_id = fif.feature_id
+      AND h.status = 'held' AND h.expires_at > %(at)s::timestamptz
+) AS held ON fif.metric_id IS NOT NULL
+LEFT JOIN LATERAL (
+    SELECT coalesce(sum(b.remaining), 0) AS total FROM ({balances}) AS b
+) AS credit ON fif.metric_id IS NOT NULL
+"""
+_BALANCES = GRANT_BALANCES_OF.format(customer="fif.customer_id", feature="fif.feature_id")
+
+
+def _with_state(customer: str) -> str:
+    return _WITH_STATE.format(
+        feature_in_force=_FEATURE_IN_FORCE.format(customer=customer), balances=_BALANCES
+    )
+
+
 # Two statements rather than one with "id IS NULL OR ...": each is prepared once per connection
 # and keeps its index plan (planning the join cost more than running it).
-FEATURE_IN_FORCE_BY_ID = FEATURE_IN_FORCE.format(customer="cu.id = %(customer_id)s::bigint")
-FEATURE_IN_FORCE_BY_EXTERNAL_ID = FEATURE_IN_FORCE.format(
-    customer="cu.external_id = %(external_id)s::text"
-)
+FEATURE_IN_FORCE_BY_ID = _with_state("cu.id = %(customer_id)s::bigint")
+FEATURE_IN_FORCE_BY_EXTERNAL_ID = _with_state("cu.external_id = %(external_id)s::text")
 
 WINDOW_STATE = f"""
 SELECT c.id, c.quantity, c.credited, c.stale,

@@ -258,7 +258,7 @@ def test_a_check_runs_a_fixed_number_of_queries_however_much_was_used(authed_cli
     assert not any("metering_event" in q["sql"] for q in second.captured_queries)
 
 
-def test_the_selector_runs_two_queries_once_the_counter_exists(django_assert_num_queries):
+def test_the_selector_runs_one_query_once_the_counter_exists(django_assert_num_queries):
     # given
     from django.utils import timezone
 
@@ -266,8 +266,8 @@ def test_the_selector_runs_two_queries_once_the_counter_exists(django_assert_num
 
     customer, _, _ = subscribe(limit=D(10))
     entitlement_get(customer=customer, feature="api-calls")
-    # when / then: the feature in force; the counter with the holds and the credit balance
-    with django_assert_num_queries(2):
+    # when / then: the feature in force with its window's counter, holds and credit balance
+    with django_assert_num_queries(1):
         entitlement_get(customer=customer, feature="api-calls", at=timezone.now())
 
 
@@ -330,3 +330,35 @@ def test_credits_balance_lists_grants_in_burn_order(authed_client):
     # then
     assert body["balances"] == [{"feature": "api-calls", "balance": "105"}]
     assert [g["grant_id"] for g in body["grants"]] == [first.pk, lifetime.pk]
+
+
+def test_a_period_not_yet_advanced_is_read_as_the_period_holding_now(django_assert_num_queries):
+    # given: the stored period is November; the check is asked about December 5
+    from datetime import UTC, datetime
+
+    from entitlements.selectors import entitlement_get
+
+    customer, _, _ = subscribe(limit=D(10))
+    december = datetime(2026, 12, 5, tzinfo=UTC)
+    entitlement_get(customer=customer, feature="api-calls", at=december)
+    # when
+    with django_assert_num_queries(2):  # the first statement's window was November's
+        decision = entitlement_get(customer=customer, feature="api-calls", at=december)
+    # then
+    assert (decision.period_start, decision.period_end) == (
+        datetime(2026, 12, 1, tzinfo=UTC),
+        datetime(2027, 1, 1, tzinfo=UTC),
+    )
+
+
+@pytest.mark.parametrize("reset_period", ["billing", "day", "week", "month", "never"])
+def test_every_window_is_read_in_one_query(django_assert_num_queries, reset_period):
+    # given: a counter for the current window
+    from entitlements.selectors import entitlement_get
+
+    customer, _, _ = subscribe(limit=D(10), reset_period=reset_period)
+    first = entitlement_get(customer=customer, feature="api-calls")
+    # when / then: the window SQL computes is the one the decision uses
+    with django_assert_num_queries(1):
+        again = entitlement_get(customer=customer, feature="api-calls")
+    assert (again.period_start, again.period_end) == (first.period_start, first.period_end)
