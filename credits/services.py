@@ -22,6 +22,7 @@ from credits.lock_objects import credit_grants_lock
 from credits.models import CreditDefinition, CreditGrant, CreditLedgerEntry
 from credits.selectors import ZERO, credit_balance_get, credits_consumed_in_period
 from plans.models import Customer, Feature, PlanVersion, Subscription
+from plans.selectors import pricing_for_subscription
 
 Kind = CreditLedgerEntry.Kind
 
@@ -406,68 +407,167 @@ def credit_grants_expire(*, at: datetime | None = None) -> int:
     return expired
 
 
+ALLOWANCE_KEYS = (
+    "initial_amount",
+    "refill_amount",
+    "renew_on_billing",
+    "expiry_days",
+    "priority",
+    "billing_visible",
+)
+
+
+@dataclass(frozen=True)
+class AllowanceTerms:
+    """What a subscription is owed of one feature: a plan version's definition, or that
+    definition as a credit-allowance override changes it (``key`` tells their grants apart)."""
+
+    feature: Feature
+    definition: CreditDefinition | None
+    key: str
+    initial_amount: Decimal
+    refill_amount: Decimal
+    renew_on_billing: bool
+    expiry_days: int | None
+    priority: int
+    billing_visible: bool
+
+    def expiry(self, effective: datetime) -> datetime | None:
+        return effective + timedelta(days=self.expiry_days) if self.expiry_days else None
+
+
+def allowance_override_errors(value: dict[str, Any]) -> dict[str, list[str]]:
+    """A credit-allowance override's value: any of ALLOWANCE_KEYS."""
+    errors: dict[str, list[str]] = {}
+    for key, item in value.items():
+        if key not in ALLOWANCE_KEYS:
+            errors[f"value.{key}"] = [f"Unknown key; expected: {', '.join(ALLOWANCE_KEYS)}."]
+        elif key in ("initial_amount", "refill_amount"):
+            try:
+                if Decimal(str(item)) < 0:
+                    raise ValueError
+            except (ArithmeticError, ValueError):
+                errors[f"value.{key}"] = ["A decimal number of units, not negative."]
+        elif key in ("renew_on_billing", "billing_visible") and not isinstance(item, bool):
+            errors[f"value.{key}"] = ["true or false."]
+        elif key in ("expiry_days", "priority") and item is not None and not isinstance(item, int):
+            errors[f"value.{key}"] = ["A whole number."]
+    return errors
+
+
+def allowance_terms_for(*, subscription: Subscription, at: datetime) -> list[AllowanceTerms]:
+    """The version's credit definitions, with the credit-allowance overrides in force at ``at``
+    applied feature by feature (an override may also add a feature the version has none for)."""
+    terms: dict[int, AllowanceTerms] = {
+        d.feature_id: AllowanceTerms(
+            feature=d.feature,
+            definition=d,
+            key=f"{subscription.pk}:{d.pk}",
+            initial_amount=d.initial_amount,
+            refill_amount=d.refill_amount,
+            renew_on_billing=d.renew_on_billing,
+            expiry_days=d.expiry_days,
+            priority=d.priority,
+            billing_visible=d.billing_visible,
+        )
+        for d in CreditDefinition.objects.filter(version_id=subscription.version_id)
+        .select_related("feature")
+        .order_by("id")
+    }
+    pricing = pricing_for_subscription(subscription=subscription, at=at)
+    allowances = [a for a in pricing.credit_allowances if a.feature_id is not None]
+    features = Feature.objects.in_bulk([a.feature_id for a in allowances])
+    for allowance in allowances:
+        value = dict(allowance.value)
+        if allowance_override_errors(value) or allowance.feature_id not in features:
+            continue  # the catalog stores an allowance as given: an invalid one grants nothing
+        base = terms.get(allowance.feature_id)
+        fields = {
+            "initial_amount": Decimal(
+                str(value.get("initial_amount", base.initial_amount if base else 0))
+            ),
+            "refill_amount": Decimal(
+                str(value.get("refill_amount", base.refill_amount if base else 0))
+            ),
+            "renew_on_billing": value.get(
+                "renew_on_billing", base.renew_on_billing if base else False
+            ),
+            "expiry_days": value.get("expiry_days", base.expiry_days if base else None),
+            "priority": value.get("priority", base.priority if base else 50),
+            "billing_visible": value.get("billing_visible", base.billing_visible if base else True),
+        }
+        terms[allowance.feature_id] = AllowanceTerms(
+            feature=features[allowance.feature_id],
+            definition=base.definition if base else None,
+            key=f"{subscription.pk}:override{allowance.override_id}",
+            **fields,
+        )
+    return list(terms.values())
+
+
 @transaction.atomic
 def credit_grants_for_subscription_ensure(
     *, subscription: Subscription, at: datetime | None = None
 ) -> list[CreditGrant]:
-    """The grants a subscription's credit definitions owe it by ``at``: the initial amount once,
-    and (``renew_on_billing``) the refill for the period holding ``at`` after the first one.
-    Idempotent: keys name the subscription, definition and period."""
+    """The grants a subscription's credit allowances owe it by ``at``: the initial amount once,
+    and (``renew_on_billing``) the refill for the period holding ``at`` after the first one. A
+    credit-allowance override replaces the version's terms for its feature (its initial amount is
+    granted once, when it is first in force). Idempotent: keys name the subscription, the
+    definition or override, and the period."""
     at = at or timezone.now()
     created: list[CreditGrant] = []
-    definitions = CreditDefinition.objects.filter(version_id=subscription.version_id)
     if not subscription.is_live:
         return created
     start, end = subscription.current_period_start, subscription.current_period_end
-    for definition in definitions.select_related("feature"):
-        feature, customer = definition.feature, subscription.customer
-
-        def expiry(effective: datetime, d: CreditDefinition = definition) -> datetime | None:
-            return effective + timedelta(days=d.expiry_days) if d.expiry_days else None
-
-        if definition.initial_amount > 0:
-            key = f"plan:{subscription.pk}:{definition.pk}"
-            if not CreditGrant.objects.filter(key=key).exists():
-                created.append(
-                    credit_grant_create(
-                        customer=customer,
-                        feature=feature,
-                        amount=definition.initial_amount,
-                        source=CreditGrant.Source.PLAN,
-                        reason=f"{subscription.version} allowance",
-                        subscription=subscription,
-                        definition=definition,
-                        priority=definition.priority,
-                        effective_at=subscription.started_at,
-                        expires_at=expiry(subscription.started_at),
-                        billing_visible=definition.billing_visible,
-                        key=key,
-                    )
+    customer = subscription.customer
+    for terms in allowance_terms_for(subscription=subscription, at=at):
+        owed: list[tuple[str, Decimal, str, str, datetime]] = []
+        if terms.initial_amount > 0:
+            owed.append(
+                (
+                    f"plan:{terms.key}",
+                    terms.initial_amount,
+                    CreditGrant.Source.PLAN,
+                    f"{subscription.version} allowance",
+                    subscription.started_at
+                    if terms.definition
+                    else max(start, subscription.started_at),
                 )
+            )
         if (
-            definition.renew_on_billing
-            and definition.refill_amount > 0
+            terms.renew_on_billing
+            and terms.refill_amount > 0
             and start > subscription.started_at
             and start <= at < end
         ):
-            key = f"refill:{subscription.pk}:{definition.pk}:{start.isoformat()}"
-            if not CreditGrant.objects.filter(key=key).exists():
-                created.append(
-                    credit_grant_create(
-                        customer=customer,
-                        feature=feature,
-                        amount=definition.refill_amount,
-                        source=CreditGrant.Source.REFILL,
-                        reason=f"{subscription.version} refill from {start:%Y-%m-%d}",
-                        subscription=subscription,
-                        definition=definition,
-                        priority=definition.priority,
-                        effective_at=start,
-                        expires_at=expiry(start),
-                        billing_visible=definition.billing_visible,
-                        key=key,
-                    )
+            owed.append(
+                (
+                    f"refill:{terms.key}:{start.isoformat()}",
+                    terms.refill_amount,
+                    CreditGrant.Source.REFILL,
+                    f"{subscription.version} refill from {start:%Y-%m-%d}",
+                    start,
                 )
+            )
+        for key, amount, source, reason, effective_at in owed:
+            if CreditGrant.objects.filter(key=key).exists():
+                continue
+            created.append(
+                credit_grant_create(
+                    customer=customer,
+                    feature=terms.feature,
+                    amount=amount,
+                    source=source,
+                    reason=reason,
+                    subscription=subscription,
+                    definition=terms.definition,
+                    priority=terms.priority,
+                    effective_at=effective_at,
+                    expires_at=terms.expiry(effective_at),
+                    billing_visible=terms.billing_visible,
+                    key=key,
+                )
+            )
     return created
 
 

@@ -181,3 +181,28 @@ def test_a_staff_grant_needs_a_reason_and_a_positive_amount():
     assert "reason" in no_reason.value.message_dict
     assert "amount" in negative.value.message_dict
     assert CreditGrant.objects.count() == 0
+
+
+def test_a_credit_allowance_override_replaces_the_plans_refill_for_one_subscription():
+    # given: the plan refills 50 a period; this subscription's override refills 80
+    from plans.services import subscription_override_create
+
+    version, feature = plan_with_feature(limit=D(0), publish=False)
+    credit_definition_set(
+        version=version, feature=feature, refill_amount=D(50), renew_on_billing=True
+    )
+    version = plan_version_publish(version=version)
+    customer, subscription, _ = subscribe(version=version)
+    subscription_override_create(
+        subscription=subscription,
+        kind="credit",
+        feature=feature,
+        value={"refill_amount": "80"},
+        reason="negotiated allowance",
+    )
+    # when: the period advances
+    dec1 = datetime(2026, 12, 1, tzinfo=UTC)
+    subscription_period_advance(subscription=subscription, now=dec1)
+    # then: one refill, of 80, and none of the plan's 50
+    refills = CreditGrant.objects.filter(customer=customer, source="refill")
+    assert [(g.amount, g.effective_at) for g in refills] == [(D(80), dec1)]
