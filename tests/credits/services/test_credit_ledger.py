@@ -206,3 +206,24 @@ def test_a_credit_allowance_override_replaces_the_plans_refill_for_one_subscript
     # then: one refill, of 80, and none of the plan's 50
     refills = CreditGrant.objects.filter(customer=customer, source="refill")
     assert [(g.amount, g.effective_at) for g in refills] == [(D(80), dec1)]
+
+
+def test_a_credit_allowance_override_with_unknown_keys_is_refused():
+    # given
+    from django.core.exceptions import ValidationError
+
+    from plans.models import SubscriptionOverride
+    from plans.services import subscription_override_create
+
+    _, subscription, feature = subscribe(limit=D(0))
+    # when / then
+    with pytest.raises(ValidationError) as refused:
+        subscription_override_create(
+            subscription=subscription,
+            kind="credit",
+            feature=feature,
+            value={"units": "500", "refill_amount": "-1"},
+            reason="typo",
+        )
+    assert set(refused.value.message_dict) == {"value.units", "value.refill_amount"}
+    assert SubscriptionOverride.objects.count() == 0
