@@ -57,6 +57,7 @@ class EntitlementDecision:
     plan_code: str | None = None
     source: str | None = None  # plan | override
     metric_id: int | None = None
+    alert_thresholds: tuple[int, ...] = ()
     counter: UsageCounter | None = field(default=None, repr=False, compare=False)
     verdict: Verdict | None = field(default=None, repr=False, compare=False)
 
@@ -304,6 +305,7 @@ def decision_for(
         "subscription_external_id": in_force.subscription_external_id,
         "plan_code": in_force.plan_code,
         "source": "override" if effective.override_id else "plan",
+        "alert_thresholds": effective.alert_thresholds,
     }
     if effective.kind != "metered" or effective.metric_id is None:
         verdict = decide(Allowance(kind=effective.kind, enabled=effective.enabled), quantity)

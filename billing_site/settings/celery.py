@@ -47,6 +47,13 @@ BEAT_SCHEDULE = {
         "description": "Grant owed plan credits and refills (a safety net: period changes grant "
         "them at once).",
     },
+    "entitlements.counters_refresh": {
+        "task": "entitlements.counters_refresh",
+        # https://crontab.guru/#*_*_*_*_*
+        "crontab": {"minute": "*"},
+        "description": "Recompute usage counters made stale by directly ingested events and "
+        "fire the usage alerts they cross.",
+    },
     "entitlements.holds_expire": {
         "task": "entitlements.holds_expire",
         # https://crontab.guru/#*/5_*_*_*_*

@@ -47,3 +47,33 @@ def test_the_allowance_includes_credits():
     fired = [_consume(customer, "15", "a"), _consume(customer, "1", "b")]
     # then
     assert fired == [[], [80]]
+
+
+def test_usage_ingested_directly_fires_its_alerts_on_the_next_counter_refresh():
+    # given: 10 included, a counter read once, then 9 events sent through ingest
+    from django.utils import timezone
+
+    from entitlements.selectors import entitlement_get
+    from entitlements.services import usage_counters_refresh_stale
+    from metering.services import usage_events_ingest
+
+    customer, _, _ = subscribe(limit=D(10))
+    entitlement_get(customer=customer, feature="api-calls")
+    now = timezone.now()
+    usage_events_ingest(
+        events=[
+            {
+                "transaction_id": f"direct-{n}",
+                "customer_id": "acme",
+                "code": "api-calls",
+                "timestamp": now.isoformat(),
+            }
+            for n in range(9)
+        ]
+    )
+    # when: the beat task runs twice
+    first = usage_counters_refresh_stale()
+    second = usage_counters_refresh_stale()
+    # then: the counter was recomputed once and 80% fired once
+    assert (first, second) == (1, 0)
+    assert list(UsageAlert.objects.values_list("threshold", "used")) == [(80, D(9))]
