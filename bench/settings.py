@@ -7,3 +7,4 @@ from billing_site.settings.local import *  # noqa: F403
 from billing_site.settings.local import DATABASES
 
 DATABASES["default"]["NAME"] = os.environ["BENCH_DATABASE_NAME"]
+ROOT_URLCONF = "bench.urls"

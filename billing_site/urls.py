@@ -8,6 +8,8 @@ api_v1 = [
     path("", include("billing_site.core.api.urls")),
     path("", include("metering.api.urls")),
     path("", include("plans.api.urls")),
+    path("", include("credits.api.urls")),
+    path("", include("entitlements.api.urls")),
 ]
 
 urlpatterns = [

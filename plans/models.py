@@ -6,6 +6,7 @@ enforced by the services in ``plans/services/``.
 """
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -266,6 +267,10 @@ class CapKind(models.TextChoices):
     SOFT = "soft", "Soft: allow and bill overage"
 
 
+def default_alert_thresholds() -> list[int]:
+    return [80, 100]
+
+
 class PlanFeature(models.Model):
     """A feature's value on a plan version: ``enabled`` (boolean), ``value`` (static), or
     ``limit`` / ``reset_period`` / ``cap`` (metered; a null limit is unlimited)."""
@@ -286,6 +291,13 @@ class PlanFeature(models.Model):
         max_length=10, choices=ResetPeriod.choices, default=ResetPeriod.BILLING
     )
     cap = models.CharField(max_length=4, choices=CapKind.choices, default=CapKind.HARD)
+    alert_thresholds = ArrayField(
+        models.PositiveSmallIntegerField(),
+        default=default_alert_thresholds,
+        blank=True,
+        help_text="Percents of the limit plus credits at which a usage alert fires, once per "
+        "window (e.g. 80, 100).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,4 +1,5 @@
 import json
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -8,9 +9,16 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from billing_site.core.admin_confirm import confirm_action
-from billing_site.core.models import ApiKey, ApiRequestLog, AuditLogEntry
+from billing_site.core.models import (
+    ApiKey,
+    ApiRequestLog,
+    AuditLogEntry,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from billing_site.core.scopes import SCOPE_CHOICES
 from billing_site.core.services import api_key_create, api_key_revoke
+from billing_site.core.webhooks import webhook_delivery_resend
 
 
 class ApiKeyForm(forms.ModelForm):
@@ -104,6 +112,72 @@ class AuditLogEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    list_display = ["url", "description", "event_types_text", "active", "created_at"]
+    list_filter = ["active"]
+    fields = ["url", "description", "secret", "event_types", "active"]
+
+    @admin.display(description="Event types")
+    def event_types_text(self, obj: WebhookEndpoint) -> str:
+        return ", ".join(obj.event_types) or "all"
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """The delivery log: every event sent, its attempts and last answer; resend on demand."""
+
+    list_display = [
+        "created_at",
+        "event_type",
+        "endpoint",
+        "status",
+        "attempts",
+        "last_status_code",
+        "next_attempt_at",
+        "delivered_at",
+    ]
+    list_filter = ["status", "event_type", "endpoint"]
+    list_select_related = ["endpoint"]
+    search_fields = ["=event_id"]
+    search_help_text = "The exact event id (Billing-Event-Id header)."
+    actions = ["resend_selected"]
+    readonly_fields = [
+        "endpoint",
+        "event_id",
+        "event_type",
+        "payload",
+        "status",
+        "attempts",
+        "last_status_code",
+        "last_error",
+        "next_attempt_at",
+        "delivered_at",
+        "created_at",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Resend selected deliveries…", permissions=["change"])
+    def resend_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        def perform(delivery: WebhookDelivery) -> None:
+            webhook_delivery_resend(delivery=delivery, actor=request.user)
+
+        return confirm_action(
+            self,
+            request,
+            queryset,
+            action="resend_selected",
+            title="Resend webhook deliveries",
+            question="Each event is sent again, with its original event id, as a new delivery.",
+            perform=perform,
+        )
 
 
 class StatusClassFilter(admin.SimpleListFilter):

@@ -2,7 +2,8 @@
 after every migrate from ROLE_GRANTS, so models added later are covered without a new migration.
 
 finance: edits the catalog, metrics, credits and invoices; views everything else.
-ops:     views everything; manages customers, subscriptions and API keys.
+ops:     views everything; manages customers, subscriptions, API keys and webhook endpoints
+         (and resends webhook deliveries).
 """
 
 from typing import Any
@@ -27,8 +28,11 @@ ROLE_GRANTS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
         "delete": {"plans": ("charge", "planfeature", "planversion", "subscriptionoverride")},
     },
     "ops": {
-        "add": {"plans": ("customer", "subscription"), "core": ("apikey",)},
-        "change": {"plans": ("customer", "subscription"), "core": ("apikey",)},
+        "add": {"plans": ("customer", "subscription"), "core": ("apikey", "webhookendpoint")},
+        "change": {
+            "plans": ("customer", "subscription"),
+            "core": ("apikey", "webhookendpoint", "webhookdelivery"),
+        },
     },
 }
 ROLES = tuple(ROLE_GRANTS)

@@ -34,6 +34,32 @@ BEAT_SCHEDULE = {
         "crontab": {"minute": "*"},
         "description": "Fold newly stored events into the daily usage rollups (count/sum/max).",
     },
+    "credits.grants_expire": {
+        "task": "credits.grants_expire",
+        # https://crontab.guru/#*/5_*_*_*_*
+        "crontab": {"minute": "*/5"},
+        "description": "Write expire rows for what is left of credit grants past their expiry.",
+    },
+    "credits.refills_due": {
+        "task": "credits.refills_due",
+        # https://crontab.guru/#7_*_*_*_*
+        "crontab": {"minute": "7"},
+        "description": "Grant owed plan credits and refills (a safety net: period changes grant "
+        "them at once).",
+    },
+    "entitlements.counters_refresh": {
+        "task": "entitlements.counters_refresh",
+        # https://crontab.guru/#*_*_*_*_*
+        "crontab": {"minute": "*"},
+        "description": "Recompute usage counters made stale by directly ingested events and "
+        "fire the usage alerts they cross.",
+    },
+    "entitlements.holds_expire": {
+        "task": "entitlements.holds_expire",
+        # https://crontab.guru/#*/5_*_*_*_*
+        "crontab": {"minute": "*/5"},
+        "description": "Close entitlement holds past their time to live.",
+    },
     "core.sessions_clear_expired": {
         "task": "core.sessions_clear_expired",
         # https://crontab.guru/#15_3_*_*_*

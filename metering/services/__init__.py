@@ -1,6 +1,12 @@
 """Writes of the metering app: billable metrics and usage event ingest."""
 
-from metering.services.ingest import EventOutcome, IngestResult, Outcome, usage_events_ingest
+from metering.services.ingest import (
+    EventOutcome,
+    IngestResult,
+    Outcome,
+    ingest_listener_register,
+    usage_events_ingest,
+)
 from metering.services.metrics import (
     billable_metric_create,
     billable_metric_update,
@@ -14,6 +20,7 @@ __all__ = [
     "Outcome",
     "billable_metric_create",
     "billable_metric_update",
+    "ingest_listener_register",
     "metric_usage_check_register",
     "metric_used_by",
     "usage_events_ingest",

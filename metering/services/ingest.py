@@ -10,7 +10,7 @@ concurrent sends of one event one `accepted` and one `duplicate`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -74,6 +74,17 @@ class IngestResult:
         object.__setattr__(self, "rejected", counts[Outcome.REJECTED])
 
 
+# Higher apps that keep something derived from events (entitlements' usage counters) register a
+# listener here (in their AppConfig.ready); metering cannot import them. A listener gets the
+# (customer_id, code) pairs of the events just stored, inside the ingest transaction.
+_listeners: list[Callable[[set[tuple[str, str]]], None]] = []
+
+
+def ingest_listener_register(listener: Callable[[set[tuple[str, str]]], None]) -> None:
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
 class StoredEventMissing(RuntimeError):
     """A key the insert found taken has no stored row: events are never deleted, so this is a
     bug; raising rolls the batch back so that a retry still counts every event once."""
@@ -111,8 +122,11 @@ def usage_events_ingest(
                 rejections.append(checked)
 
         if parsed:
-            unknown_counts = _store(cursor, parsed, statuses, received_at=received_at)
+            unknown_counts, stored = _store(cursor, parsed, statuses, received_at=received_at)
             unknown_customers_upsert(cursor, unknown_counts, seen_at=received_at)
+            if stored and _listeners:
+                for listener in _listeners:
+                    listener(stored)
         if rejections:
             rejections.sort(key=lambda rejection: rejection.index)
             rejections_insert(
@@ -140,12 +154,14 @@ def _store(
     statuses: list[Outcome | None],
     *,
     received_at: datetime,
-) -> dict[str, int]:
-    """Insert the valid events, set their statuses; returns accepted counts of unknown ids."""
+) -> tuple[dict[str, int], set[tuple[str, str]]]:
+    """Insert the valid events, set their statuses; returns accepted counts of unknown ids and
+    the (customer_id, code) pairs stored."""
     rows = events_insert(cursor, parsed, received_at=received_at)
     unknown_counts: dict[str, int] = {}
     first_of: dict[tuple[str, str], ParsedEvent] = {}
     accepted_keys: set[tuple[str, str]] = set()
+    stored_pairs: set[tuple[str, str]] = set()
     pending: list[tuple[ParsedEvent, tuple[str, str]]] = []
     for event, row in zip(parsed, rows, strict=True):
         key = (row.customer_id, event.transaction_id)
@@ -154,6 +170,7 @@ def _store(
             if row.inserted:
                 statuses[event.index] = Outcome.ACCEPTED
                 accepted_keys.add(key)
+                stored_pairs.add((row.customer_id, event.code))
                 if row.unknown:
                     unknown_counts[row.customer_id] = unknown_counts.get(row.customer_id, 0) + 1
             else:
@@ -169,7 +186,7 @@ def _store(
             if key not in stored:
                 raise StoredEventMissing(f"No stored event for key {key!r}.")
             statuses[event.index] = _same_or_conflict(event, stored[key])
-    return unknown_counts
+    return unknown_counts, stored_pairs
 
 
 def _same_or_conflict(event: ParsedEvent, stored_hash: str) -> Outcome:

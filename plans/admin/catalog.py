@@ -22,6 +22,7 @@ from plans.admin.display import charge_properties_html, example_text
 from plans.admin.features import PlanFeatureInline
 from plans.admin.forms import PLAN_FEATURE_FIELDS, VERSION_FIELDS
 from plans.models import Charge, Plan, PlanFeature, PlanVersion, Subscription
+from plans.selectors import soft_caps_without_charge
 from plans.services import (
     charge_delete,
     plan_create,
@@ -399,6 +400,14 @@ class PlanVersionAdmin(ServiceAdmin):
         extra = dict(extra_context or {})
         if version is not None:
             extra.update(version_views.object_tools_context(version))
+            uncharged = soft_caps_without_charge(version=version)
+            if uncharged and request.method == "GET":
+                messages.warning(
+                    request,
+                    f"Soft cap without a charge: {', '.join(uncharged)}. Usage beyond the limit "
+                    "is allowed but would never be billed; add a charge on the feature's metric "
+                    "or make the cap hard.",
+                )
             if not version.is_draft:
                 extra.update(show_save=False, show_save_and_continue=False, show_delete=False)
                 extra["show_save_and_add_another"] = False

@@ -102,9 +102,13 @@ class FeatureAdmin(ServiceAdmin):
 class PlanFeatureForm(forms.ModelForm):
     class Meta:
         model = PlanFeature
-        fields = ("feature", "enabled", "value", "limit", "reset_period", "cap")
+        fields = ("feature", "enabled", "value", "limit", "reset_period", "cap", "alert_thresholds")
         widgets = {"value": forms.TextInput(attrs={"size": 10, "placeholder": "e.g. 10"})}
-        help_texts = {"limit": "Blank: unlimited.", "value": "JSON, for a static feature."}
+        help_texts = {
+            "limit": "Blank: unlimited.",
+            "value": "JSON, for a static feature.",
+            "alert_thresholds": "Percents, comma-separated (80,100).",
+        }
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -130,7 +134,7 @@ class PlanFeatureInline(admin.TabularInline):
 
     model = PlanFeature
     form = PlanFeatureForm
-    fields = ["feature", "enabled", "value", "limit", "reset_period", "cap"]
+    fields = ["feature", "enabled", "value", "limit", "reset_period", "cap", "alert_thresholds"]
     extra = 0
     show_change_link = False
     verbose_name = "feature"

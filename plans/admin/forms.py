@@ -24,7 +24,7 @@ VERSION_FIELDS = (
     "invoice_grace_days",
     "net_payment_days",
 )
-PLAN_FEATURE_FIELDS = ("enabled", "value", "limit", "reset_period", "cap")
+PLAN_FEATURE_FIELDS = ("enabled", "value", "limit", "reset_period", "cap", "alert_thresholds")
 
 # The form fields each charge model uses, in the order they are shown.
 MODEL_FIELDS: dict[str, tuple[str, ...]] = {

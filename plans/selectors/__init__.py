@@ -10,6 +10,7 @@ from plans.selectors.catalog import (
     plan_version_get,
     plan_version_with_details,
     plans_published_list,
+    soft_caps_without_charge,
 )
 from plans.selectors.customers import customer_get, customers_list
 from plans.selectors.diff import (
@@ -72,6 +73,7 @@ __all__ = [
     "plans_published_list",
     "pricing_for_subscription",
     "pricing_quote",
+    "soft_caps_without_charge",
     "subscription_get",
     "subscription_override_get",
     "subscription_overrides_list",

@@ -114,3 +114,14 @@ def metric_use_by_catalog(metric: BillableMetric) -> str | None:
     if Feature.objects.filter(metric=metric).exists():
         return "features"
     return None
+
+
+def soft_caps_without_charge(*, version: PlanVersion) -> list[str]:
+    """Slugs of the version's metered features with a soft cap whose metric the version does not
+    charge: their overage would never be billed (the admin warns)."""
+    charged = set(version.charges.values_list("metric_id", flat=True))
+    return [
+        pf.feature.slug
+        for pf in version.features.select_related("feature").order_by("feature__slug")
+        if pf.feature.kind == "metered" and pf.cap == "soft" and pf.feature.metric_id not in charged
+    ]

@@ -47,6 +47,7 @@ class EffectiveFeature:
     cap: str
     on_plan: bool  # False when only an override grants it
     override_id: int | None = None
+    alert_thresholds: tuple[int, ...] = (80, 100)
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,7 @@ def pricing_for_subscription(*, subscription: Subscription, at: datetime) -> Eff
             reset_period=pf.reset_period,
             cap=pf.cap,
             on_plan=True,
+            alert_thresholds=tuple(pf.alert_thresholds or ()),
         )
         for pf in version.features.select_related("feature").order_by("feature__slug")
     }
@@ -231,6 +233,7 @@ def _apply_feature_override(
         cap=value.get("cap", current.cap),
         on_plan=current.on_plan,
         override_id=override.pk,
+        alert_thresholds=current.alert_thresholds,
     )
 
 

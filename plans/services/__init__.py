@@ -28,7 +28,11 @@ from plans.services.features import (
     plan_feature_set,
 )
 from plans.services.lago_import import LagoImportReport, lago_plan_import
-from plans.services.overrides import subscription_override_create, subscription_override_end
+from plans.services.overrides import (
+    credit_allowance_validator_register,
+    subscription_override_create,
+    subscription_override_end,
+)
 from plans.services.subscriptions import (
     CHANGE_TIMINGS,
     subscription_cancel,
@@ -36,6 +40,7 @@ from plans.services.subscriptions import (
     subscription_change_plan,
     subscription_create,
     subscription_period_advance,
+    subscription_period_listener_register,
     subscription_scheduled_change_apply,
     subscription_scheduled_change_cancel,
 )
@@ -47,6 +52,7 @@ __all__ = [
     "charge_create",
     "charge_delete",
     "charge_update",
+    "credit_allowance_validator_register",
     "customer_archive",
     "customer_create",
     "customer_members_set",
@@ -74,6 +80,7 @@ __all__ = [
     "subscription_override_end",
     "subscription_period_advance",
     "subscription_scheduled_change_apply",
+    "subscription_period_listener_register",
     "subscription_scheduled_change_cancel",
     "subscriptions_schedule_migration",
 ]

@@ -12,7 +12,7 @@ from metering.models import BillableMetric
 from plans.models import Feature, PlanFeature, PlanVersion
 from plans.services._common import draft_locked, model_update
 
-PLAN_FEATURE_FIELDS = ("enabled", "value", "limit", "reset_period", "cap")
+PLAN_FEATURE_FIELDS = ("enabled", "value", "limit", "reset_period", "cap", "alert_thresholds")
 FEATURE_UPDATABLE_FIELDS = ("name", "description")
 
 
@@ -62,6 +62,8 @@ def plan_feature_errors(feature: Feature, pf: PlanFeature) -> dict[str, list[str
         errors["value"] = [f"The static feature {feature.slug} needs a value."]
     if feature.kind != Feature.Kind.METERED and pf.limit is not None:
         errors["limit"] = [f"Only a metered feature has a limit; {feature.slug} is {feature.kind}."]
+    if any(not 0 < t <= 1000 for t in pf.alert_thresholds or ()):
+        errors["alert_thresholds"] = ["Thresholds are percents between 1 and 1000."]
     if pf.limit is not None and pf.limit < 0:
         errors["limit"] = ["The limit must not be negative (leave it blank for unlimited)."]
     return errors
@@ -77,6 +79,7 @@ def plan_feature_set(
     limit: Decimal | None = None,
     reset_period: str = "billing",
     cap: str = "hard",
+    alert_thresholds: list[int] | None = None,
     actor: Any = None,
 ) -> PlanFeature:
     """Give ``feature`` its value on a draft version (creating or replacing it)."""
@@ -92,6 +95,8 @@ def plan_feature_set(
         reset_period,
         cap,
     )
+    if alert_thresholds is not None:
+        pf.alert_thresholds = sorted(set(alert_thresholds))
     pf.full_clean()
     errors = plan_feature_errors(feature, pf)
     if errors:

@@ -4,7 +4,7 @@ Values are checked here by kind (see ``SubscriptionOverride``); two overrides of
 target (the base fee, one metric's charge, one feature) may not be in force at the same time.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -119,10 +119,25 @@ def _normalized_value(
     elif kind == Kind.CREDIT:
         if not value:
             errors["value"] = ["A credit allowance override needs its allowance."]
+        for validator in _credit_allowance_validators:
+            for path, messages in validator(dict(value)).items():
+                errors.setdefault(path, []).extend(messages)
         clean = dict(value)
     if errors:
         raise ValidationError(errors)
     return clean
+
+
+# The credits app knows what a credit allowance holds; it registers its check here (in its
+# AppConfig.ready), as the catalog cannot import it.
+_credit_allowance_validators: list[Callable[[dict[str, Any]], dict[str, list[str]]]] = []
+
+
+def credit_allowance_validator_register(
+    validator: Callable[[dict[str, Any]], dict[str, list[str]]],
+) -> None:
+    if validator not in _credit_allowance_validators:
+        _credit_allowance_validators.append(validator)
 
 
 def _target_filter(kind: str, charge: Charge | None, feature: Feature | None) -> Q:

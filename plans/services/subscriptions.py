@@ -7,6 +7,7 @@ forward by ``subscription_period_advance``, computed from ``billing_anchor`` by
 """
 
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -23,6 +24,24 @@ from plans.selectors import plan_version_for_sale
 ChangeTiming = Literal["immediately", "period_end", "effective"]
 CHANGE_TIMINGS: tuple[str, ...] = ("immediately", "period_end", "effective")
 LIVE_STATUSES = (Subscription.Status.TRIALING, Subscription.Status.ACTIVE)
+
+
+# Higher apps act when a subscription starts or enters a new period (credits grant the plan's
+# allowance and its refills) by registering a listener in their AppConfig.ready; the catalog
+# cannot import them. Listeners run inside the service's transaction.
+_period_listeners: list[Callable[[Subscription, datetime], None]] = []
+
+
+def subscription_period_listener_register(
+    listener: Callable[[Subscription, datetime], None],
+) -> None:
+    if listener not in _period_listeners:
+        _period_listeners.append(listener)
+
+
+def _period_opened(subscription: Subscription, at: datetime) -> None:
+    for listener in _period_listeners:
+        listener(subscription, at)
 
 
 def _aware(value: datetime, field: str) -> datetime:
@@ -144,6 +163,7 @@ def subscription_create(
             "period": [jsonable(start), jsonable(end)],
         },
     )
+    _period_opened(subscription, max(now, started_at))
     return subscription, True
 
 
@@ -383,4 +403,6 @@ def subscription_period_advance(
     audit_log_write(
         actor=actor, action="subscription.period_advanced", obj=subscription, changes=changes
     )
+    if subscription.is_live:
+        _period_opened(subscription, subscription.current_period_start)
     return subscription

@@ -32,13 +32,15 @@ def test_load_demo_twice_creates_the_catalog_once():
     # then
     assert _counts() == first
     assert "Plans published" not in out.getvalue()
+    # the catalog's six plans, plus (from the credits demo) Professional v2 with credits and
+    # the Free plan, and (from the entitlements demo) initrode and soylent
     assert first == {
-        "Plan": 6,
-        "PlanVersion": 6,
-        "Charge": 8,
-        "PlanFeature": 12,
-        "Customer": 5,
-        "Subscription": 5,
+        "Plan": 7,
+        "PlanVersion": 8,
+        "Charge": 10,
+        "PlanFeature": 15,
+        "Customer": 7,
+        "Subscription": 7,
         "SubscriptionOverride": 1,
     }
 
@@ -49,7 +51,7 @@ def test_demo_plans_are_published_and_priced_as_the_seed_guide_says():
     # then
     versions = {
         v.plan.code: (v.status, str(v.base_fee), v.interval, v.trial_days)
-        for v in PlanVersion.objects.select_related("plan")
+        for v in PlanVersion.objects.select_related("plan").filter(number=1)
     }
     assert versions == {
         "trial": ("published", "1.0000", "week", 7),
@@ -58,6 +60,7 @@ def test_demo_plans_are_published_and_priced_as_the_seed_guide_says():
         "enterprise": ("published", "99.0000", "month", 0),
         "payg": ("published", "0.0000", "month", 0),
         "team": ("published", "29.0000", "month", 0),
+        "free": ("published", "0.0000", "month", 0),
     }
     subscriptions = dict(
         Subscription.objects.values_list("customer__external_id", "version__plan__code")
@@ -68,6 +71,8 @@ def test_demo_plans_are_published_and_priced_as_the_seed_guide_says():
         "initech": "starter",
         "umbrella": "team",
         "hooli": "payg",
+        "initrode": "free",
+        "soylent": "trial",
     }
     override = SubscriptionOverride.objects.get()
     assert (override.subscription.customer.external_id, override.value) == (

@@ -198,7 +198,7 @@ def test_credit_overrides_are_passed_through_while_in_force(subscription):
     override = subscription_override_create(
         subscription=subscription,
         kind="credit",
-        value={"units": "500", "renew_on_billing": True},
+        value={"initial_amount": "500", "renew_on_billing": True},
         valid_from=FROM,
         valid_until=UNTIL,
         reason="Goodwill",
@@ -208,7 +208,7 @@ def test_credit_overrides_are_passed_through_while_in_force(subscription):
     outside = pricing_for_subscription(subscription=subscription, at=UNTIL)
 
     assert [(c.override_id, c.value) for c in inside.credit_allowances] == [
-        (override.pk, {"units": "500", "renew_on_billing": True})
+        (override.pk, {"initial_amount": "500", "renew_on_billing": True})
     ]
     assert outside.credit_allowances == ()
 

@@ -1,0 +1,327 @@
+"""Entitlements benchmark: the check and the consume through HTTP, on the metering benchmark's
+event table, beside a no-op DRF endpoint with the same authentication (the framework baseline)
+measured in the same run.
+
+    make bench-entitlements                                   # 10 million events, 30 s each
+    make bench-entitlements BENCH_ARGS="--events 1000000 --seconds 15"
+
+1. Prepares its own database `<configured name>_bench_entitlements` and builds the metering
+   usage benchmark's dataset in it (`--events` over `--customers`, reused when the size matches),
+   then refreshes the daily rollups.
+2. Subscribes `--subscribed` of those customers to a plan whose feature `bench-calls` counts the
+   dataset's `bench_calls` metric with a lifetime window (so each customer's first check
+   aggregates its events of the dataset) and a hard limit no run reaches.
+3. Starts gunicorn (sync workers) on 127.0.0.1, a free port; runs `--clients` closed-loop client
+   processes (the bounded load), each with one keep-alive connection, for `--seconds` per
+   endpoint, after a warm-up that reads every subscribed customer once:
+   `GET /bench/noop` (baseline), `GET .../entitlements/bench-calls?quantity=1` (check) and
+   `POST .../entitlements/bench-calls/consume` (consume, unique transaction ids).
+4. Prints p50/p99 latency and requests/s of each, the check's ratios to the baseline, and writes
+   bench/results/entitlements.json. Targets: check p99 within 1.5x of the baseline's and at
+   least 60% of its requests/s; consume p99 under 10 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import queue
+import secrets
+import sys
+import time
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import common, usage  # noqa: E402
+from bench.ingest import _free_port, _server_start, _server_stop, _server_wait  # noqa: E402
+
+FEATURE = "bench-calls"
+PLAN = "bench-entitlements"
+
+
+def main() -> int:
+    args = _arguments()
+    database = common.bench_database_name("bench_entitlements")
+    print(f"Database: {database} (next to {common.configured_database()['NAME']})", flush=True)
+    common.database_prepare(database)
+    common.django_setup(database)
+    usage._metrics_ensure()
+    build = usage._dataset_ensure(args.events, args.customers)
+    rollup_seconds = usage._rollups_refresh()
+    raw_key, customers = _fixtures_create(args)
+    events_before = _events_count()
+
+    from django.db import connection
+
+    connection.close()  # the server and the clients must not share it
+    port = _free_port()
+    server = _server_start(database, port, args)
+    try:
+        _server_wait(port, server)
+        _warm_up(port, raw_key, customers)
+        rows = {}
+        for name in ("noop", "check", "consume"):
+            print(f"Measuring {name} for {args.seconds} s ...", flush=True)
+            rows[name] = _load_run(name, port, raw_key, customers, args)
+    finally:
+        _server_stop(server)
+    _report(args, database, build, rollup_seconds, events_before, rows)
+    return 0
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=10_000_000, help="(default 10,000,000)")
+    parser.add_argument("--customers", type=int, default=10_000, help="(default 10,000)")
+    parser.add_argument("--subscribed", type=int, default=500, help="customers with a plan")
+    parser.add_argument("--seconds", type=float, default=30.0, help="per endpoint (default 30)")
+    parser.add_argument("--clients", type=int, default=4, help="client processes (default 4)")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (default 3)")
+    args = parser.parse_args()
+    args.worker_class, args.threads = "sync", 1  # for bench.ingest's server start
+    if args.subscribed > args.customers:
+        parser.error("--subscribed at most --customers")
+    return args
+
+
+def _fixtures_create(args: argparse.Namespace) -> tuple[str, list[str]]:
+    """The plan, the subscribed customers (idempotent) and a fresh API key."""
+    from django.db import connection
+
+    from billing_site.core.services import api_key_create
+    from entitlements.models import ConsumeRecord, UsageCounter
+    from metering.models import BillableMetric
+    from plans.models import Feature, Plan
+    from plans.services import (
+        customer_create,
+        feature_create,
+        plan_create,
+        plan_feature_set,
+        plan_version_create_draft,
+        plan_version_publish,
+        subscription_create,
+    )
+
+    metric = BillableMetric.objects.get(code="bench_calls")
+    feature = Feature.objects.filter(slug=FEATURE).first() or feature_create(
+        slug=FEATURE, name="Bench calls", kind="metered", metric=metric
+    )
+    plan = Plan.objects.filter(code=PLAN).first()
+    if plan is None:
+        plan = plan_create(code=PLAN, name="Bench entitlements")
+        draft = plan_version_create_draft(plan=plan, base_fee=Decimal(0))
+        plan_feature_set(
+            version=draft, feature=feature, limit=Decimal(10**12), reset_period="never"
+        )
+        plan_version_publish(version=draft)
+    customers = [f"customer-{n:05d}" for n in range(args.subscribed)]
+    started = datetime(2026, 1, 1, tzinfo=UTC)
+    print(f"Subscribing {len(customers)} customers ...", flush=True)
+    for external_id in customers:
+        customer, _ = customer_create(external_id=external_id)
+        subscription_create(
+            customer=customer, plan=plan, external_id=f"bench-{external_id}", started_at=started
+        )
+    # Each run starts cold: counters are built by the warm-up, consumes are new.
+    UsageCounter.objects.all().delete()
+    ConsumeRecord.objects.all().delete()
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM metering_event WHERE transaction_id LIKE 'bench-consume-%%'")
+    _, raw_key = api_key_create(
+        name=f"bench entitlements {datetime.now(UTC):%Y-%m-%d %H:%M:%S}",
+        scopes=["entitlements:read", "entitlements:write"],
+        throttle_rate="100000000/min",
+    )
+    return raw_key, customers
+
+
+def _events_count() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM metering_event")
+        return cursor.fetchone()[0]
+
+
+def _request(name: str, customer: str, number: int, run: str) -> tuple[str, str, bytes | None]:
+    if name == "noop":
+        return "GET", "/bench/noop", None
+    path = f"/api/v1/customers/{customer}/entitlements/{FEATURE}"
+    if name == "check":
+        return "GET", f"{path}?quantity=1", None
+    body = json.dumps({"transaction_id": f"bench-consume-{run}-{number}", "quantity": 1})
+    return "POST", f"{path}/consume", body.encode()
+
+
+def _warm_up(port: int, raw_key: str, customers: list[str]) -> None:
+    """Read every customer once (builds its counter from the rollups), untimed."""
+    print("Warm-up: one check per customer ...", flush=True)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    headers = {"Authorization": f"Bearer {raw_key}"}
+    started = time.monotonic()
+    for customer in customers:
+        method, path, _ = _request("check", customer, 0, "")
+        connection.request(method, path, headers=headers)
+        response = connection.getresponse()
+        body = response.read()
+        if response.status != 200:
+            raise SystemExit(f"warm-up: HTTP {response.status}: {body[:300]!r}")
+    connection.close()
+    print(f"  {len(customers)} counters built in {time.monotonic() - started:.1f} s", flush=True)
+
+
+def _client(
+    process: int,
+    name: str,
+    port: int,
+    raw_key: str,
+    customers: list[str],
+    seconds: float,
+    run: str,
+    barrier: multiprocessing.synchronize.Barrier,
+    results: multiprocessing.Queue,
+) -> None:
+    import random
+
+    rng = random.Random(f"{run}-{process}")
+    headers = {"Authorization": f"Bearer {raw_key}", "Content-Type": "application/json"}
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    latencies: list[float] = []
+    errors = 0
+
+    def call(number: int) -> float:
+        nonlocal errors
+        method, path, body = _request(name, rng.choice(customers), number, f"{run}-{process}")
+        started = time.perf_counter()
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        elapsed = time.perf_counter() - started
+        if response.status != 200:
+            errors += 1
+        return elapsed
+
+    number = 0
+    for _ in range(20):
+        call(number := number + 1)
+    barrier.wait()
+    started = time.monotonic()
+    deadline = started + seconds
+    while time.monotonic() < deadline:
+        latencies.append(call(number := number + 1))
+    results.put(
+        {
+            "latencies": latencies,
+            "errors": errors,
+            "started": started,
+            "finished": time.monotonic(),
+        }
+    )
+    connection.close()
+
+
+def _load_run(
+    name: str, port: int, raw_key: str, customers: list[str], args: argparse.Namespace
+) -> dict:
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(args.clients)
+    results = context.Queue()
+    run = secrets.token_hex(3)
+    processes = [
+        context.Process(
+            target=_client,
+            args=(n, name, port, raw_key, customers, args.seconds, run, barrier, results),
+            daemon=True,
+        )
+        for n in range(args.clients)
+    ]
+    for process in processes:
+        process.start()
+    collected = []
+    try:
+        while len(collected) < len(processes):
+            try:
+                collected.append(results.get(timeout=1.0))
+            except queue.Empty:
+                dead = [p for p in processes if p.exitcode not in (None, 0)]
+                if dead:
+                    raise SystemExit(f"a client failed (exit code {dead[0].exitcode})") from None
+    finally:
+        for process in processes:
+            process.join(5)
+            if process.is_alive():
+                process.kill()
+                process.join()
+    latencies = [latency for result in collected for latency in result["latencies"]]
+    elapsed = max(r["finished"] for r in collected) - min(r["started"] for r in collected)
+    return {
+        "requests": len(latencies),
+        "errors": sum(r["errors"] for r in collected),
+        "seconds": round(elapsed, 2),
+        "requests_per_second": len(latencies) / elapsed,
+        "latency_ms_p50": common.percentile(latencies, 0.50) * 1000,
+        "latency_ms_p99": common.percentile(latencies, 0.99) * 1000,
+    }
+
+
+def _report(
+    args: argparse.Namespace,
+    database: str,
+    build: dict,
+    rollup_seconds: float | None,
+    events_before: int,
+    rows: dict[str, dict],
+) -> None:
+    with common.connect(database) as connection:
+        version = common.server_version(connection)
+    noop, check, consume = rows["noop"], rows["check"], rows["consume"]
+    ratios = {
+        "check_p99_over_noop": check["latency_ms_p99"] / noop["latency_ms_p99"],
+        "check_rps_over_noop": check["requests_per_second"] / noop["requests_per_second"],
+    }
+    print(f"\nPostgreSQL {version}; {events_before:,} events in the table; {common.machine_line()}")
+    print(
+        f"gunicorn: {args.workers} sync workers; {args.clients} closed-loop clients; "
+        f"{args.subscribed} subscribed customers; {args.seconds:g} s per endpoint"
+    )
+    common.table_print(
+        "Entitlements through HTTP",
+        ["endpoint", "requests/s", "p50 ms", "p99 ms", "requests", "errors"],
+        [
+            (
+                name,
+                row["requests_per_second"],
+                row["latency_ms_p50"],
+                row["latency_ms_p99"],
+                row["requests"],
+                row["errors"],
+            )
+            for name, row in rows.items()
+        ],
+    )
+    print(
+        f"\ncheck / no-op: p99 {ratios['check_p99_over_noop']:.2f}x (target ≤ 1.5x), "
+        f"requests/s {ratios['check_rps_over_noop']:.0%} (target ≥ 60%); "
+        f"consume p99 {consume['latency_ms_p99']:.2f} ms (target < 10 ms)"
+    )
+    path = common.results_write(
+        "entitlements",
+        {
+            "arguments": vars(args),
+            "database": {"name": database, "server_version": version},
+            "dataset": {"events": events_before, "build": build},
+            "rollup_refresh_seconds": rollup_seconds,
+            "results": rows,
+            "ratios": ratios,
+        },
+    )
+    print(f"Results: {path}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
