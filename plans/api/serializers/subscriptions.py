@@ -1,6 +1,7 @@
 from django.utils import timezone
 from rest_framework import serializers
 
+from billing_site.core.api.fields import BoundedDateTimeField, duration_days_field
 from plans.models import BillingTime, Subscription, SubscriptionOverride
 from plans.services import CHANGE_TIMINGS
 
@@ -18,13 +19,11 @@ class SubscriptionCreateInputSerializer(serializers.Serializer):
     external_id = serializers.CharField(
         max_length=255, required=False, allow_blank=True, default=""
     )
-    started_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    started_at = BoundedDateTimeField(required=False, allow_null=True, default=None)
     billing_time = serializers.ChoiceField(
         choices=BillingTime.choices, default=BillingTime.ANNIVERSARY
     )
-    trial_days = serializers.IntegerField(
-        min_value=0, required=False, allow_null=True, default=None
-    )
+    trial_days = duration_days_field(required=False, allow_null=True, default=None)
 
 
 class SubscriptionListInputSerializer(serializers.Serializer):
@@ -49,7 +48,7 @@ class SubscriptionChangePlanInputSerializer(serializers.Serializer):
         default=None,
         help_text="Default: upgrades immediately, downgrades at period end.",
     )
-    effective_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    effective_at = BoundedDateTimeField(required=False, allow_null=True, default=None)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
     def validate(self, attrs: dict) -> dict:
@@ -116,13 +115,13 @@ class SubscriptionOverrideCreateInputSerializer(serializers.Serializer):
         help_text="For a feature (or credit) override: the feature's slug.",
     )
     value = serializers.JSONField()
-    valid_from = serializers.DateTimeField(required=False, allow_null=True, default=None)
-    valid_until = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    valid_from = BoundedDateTimeField(required=False, allow_null=True, default=None)
+    valid_until = BoundedDateTimeField(required=False, allow_null=True, default=None)
     reason = serializers.CharField()
 
 
 class SubscriptionOverrideEndInputSerializer(serializers.Serializer):
-    at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    at = BoundedDateTimeField(required=False, allow_null=True, default=None)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
