@@ -8,7 +8,8 @@ fails its batch. The rules (DESIGN.md, "Metering"):
 - `code`: required, the code of an existing billable metric;
 - `subscription_id`: optional string;
 - `timestamp`: ISO 8601 with an offset or Unix seconds (integer or decimal, also as a string);
-  naive datetimes and times more than 24 hours ahead of receipt are refused; default: receipt;
+  naive datetimes, times before 1970 and times more than 24 hours ahead of receipt are refused;
+  default: receipt;
 - `properties`: a JSON object of at most 8 KiB serialized; the property a sum / max / last /
   weighted_sum metric reads must be present and a number or a decimal string.
 
@@ -43,6 +44,7 @@ from typing import Any
 
 import msgspec
 
+from billing_site.core.api.fields import EARLIEST_YEAR
 from billing_site.core.json_limits import MAX_JSON_DEPTH, json_too_deep
 from metering.models import NUMERIC_AGGREGATIONS
 
@@ -65,7 +67,8 @@ def utc_us(moment: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * _US + delta.microseconds
 
 
-_MIN_US = utc_us(datetime(1, 1, 2, tzinfo=UTC))
+# Like every datetime the API takes (billing_site.core.api.fields), no earlier than 1970.
+_MIN_US = utc_us(datetime(EARLIEST_YEAR, 1, 1, tzinfo=UTC))
 _DECIMAL_STRING = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 _NUL_ESCAPE = b"\\u0000"
 
@@ -274,6 +277,7 @@ _NOT_A_TIMESTAMP = (
     "Not a timestamp: use ISO 8601 with an offset (2024-05-01T12:00:00Z) or Unix seconds."
 )
 _NAIVE = "The timestamp has no UTC offset; add one (Z or +02:00) or send Unix seconds."
+_TOO_EARLY = f"The timestamp is out of range: it must be in {EARLIEST_YEAR} or later."
 _WRONG_TYPE = "Use ISO 8601 with an offset (2024-05-01T12:00:00Z) or Unix seconds."
 
 
@@ -292,6 +296,8 @@ def timestamp_parse(value: Any, *, received_us: int) -> tuple[int | None, str]:
                 return None, _NOT_A_TIMESTAMP
             if moment.utcoffset() is None:
                 return None, _NAIVE
+            if moment.year < EARLIEST_YEAR:
+                return None, _TOO_EARLY
             us = utc_us(moment)
             unix_seconds = False
     if not unix_seconds:
@@ -310,7 +316,7 @@ def timestamp_parse(value: Any, *, received_us: int) -> tuple[int | None, str]:
         )
         return None, f"The timestamp is more than 24 hours in the future.{hint}"
     if us < _MIN_US:
-        return None, "The timestamp is out of range."
+        return None, _TOO_EARLY
     return us, ""
 
 

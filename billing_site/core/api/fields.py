@@ -1,11 +1,13 @@
 """Serializer fields and validators every endpoint uses for dates, durations and JSON objects,
 so that no value a client sends can overflow the calendar or the database.
 
-- `BoundedDateTimeField`: any datetime within [API_EARLIEST, API_LATEST) (UTC); out of range,
-  including years 1 and 9999 whose UTC conversion overflows, is a 400 naming the field;
+- `BoundedDateTimeField`: a datetime in the years 1970 to 2099 as sent (the schema states it as a
+  pattern); out of range, including years 1 and 9999 whose UTC conversion overflows, is a 400
+  naming the field;
 - `AwareDateTimeField`: the same, and refuses a datetime without an offset;
 - `period_validate(start, end, max_span=...)`: a half-open period's order and length;
-- `JsonObjectField`: a JSON object of at most `max_bytes` serialized (customer metadata...);
+- `JsonObjectField` / `JsonValueField`: free-form JSON (customer metadata, an override's value)
+  that jsonb can store: no NUL in any key or string, at most `max_bytes` serialized;
 - `MAX_DURATION_DAYS`: the longest duration in days (trial days, grace days) we accept.
 """
 
@@ -20,32 +22,36 @@ from dateutil.relativedelta import relativedelta
 from django.utils import timezone
 from rest_framework import serializers
 
-API_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-API_LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+from billing_site.core.json_limits import JsonProblem, json_value_check
+
+EARLIEST_YEAR = 1970
+LATEST_YEAR = 2099
 MAX_DURATION_DAYS = 3660
 MAX_JSON_OBJECT_BYTES = 8 * 1024
 
 # "2026-03-01T00:00:00 01:00": a '+' sent unencoded in a query string arrives as a space.
 _UNENCODED_PLUS = re.compile(r"^(.*T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$")
-_OUT_OF_RANGE = f"Must be between {API_EARLIEST:%Y-%m-%d} and {API_LATEST:%Y-%m-%d} (UTC)."
+_OUT_OF_RANGE = f"The year must be {EARLIEST_YEAR} to {LATEST_YEAR}."
+
+
+def _in_range(value: datetime) -> datetime:
+    # The year as sent (before conversion to UTC, which overflows for years 1 and 9999), so that
+    # the schema can state the bound as a pattern on the text.
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise serializers.ValidationError(_OUT_OF_RANGE)
+    return value
 
 
 class BoundedDateTimeField(serializers.DateTimeField):
-    """ISO 8601, returned in UTC, within [API_EARLIEST, API_LATEST)."""
+    """ISO 8601, returned in UTC, in the years EARLIEST_YEAR to LATEST_YEAR (as sent)."""
 
     def to_internal_value(self, value: Any) -> datetime:
         if isinstance(value, str) and (match := _UNENCODED_PLUS.match(value.strip())):
             value = f"{match[1]}+{match[2]}"
-        try:
-            moment = super().to_internal_value(value)
-        except OverflowError:
-            raise serializers.ValidationError(_OUT_OF_RANGE) from None
-        if not API_EARLIEST <= moment < API_LATEST:
-            raise serializers.ValidationError(_OUT_OF_RANGE)
-        return moment
+        return super().to_internal_value(value)
 
     def enforce_timezone(self, value: datetime) -> datetime:
-        return super().enforce_timezone(value).astimezone(UTC)
+        return super().enforce_timezone(_in_range(value)).astimezone(UTC)
 
 
 class AwareDateTimeField(BoundedDateTimeField):
@@ -57,7 +63,7 @@ class AwareDateTimeField(BoundedDateTimeField):
                 "Give the offset: ISO 8601 such as 2026-03-01T00:00:00Z or "
                 "2026-03-01T00:00:00+01:00 (URL-encode '+' as %2B)."
             )
-        return value.astimezone(UTC)
+        return _in_range(value).astimezone(UTC)
 
 
 def period_validate(
@@ -88,19 +94,39 @@ def duration_days_field(**kwargs: Any) -> serializers.IntegerField:
     return serializers.IntegerField(min_value=0, max_value=MAX_DURATION_DAYS, **kwargs)
 
 
+def _storable_json(value: Any, max_bytes: int) -> Any:
+    """A free-form JSON value PostgreSQL's jsonb can store: no NUL, finite, bounded in depth and
+    size; the error names the path inside the value (`metadata.a[2]`)."""
+    try:
+        json_value_check(value)
+    except JsonProblem as problem:
+        if problem.path:
+            raise serializers.ValidationError({problem.path: [problem.reason]}) from None
+        raise serializers.ValidationError(problem.reason) from None
+    size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+    if size > max_bytes:
+        raise serializers.ValidationError(f"At most {max_bytes} bytes serialized; this is {size}.")
+    return value
+
+
 class JsonObjectField(serializers.DictField):
-    """A JSON object of at most `max_bytes` bytes serialized (NUL and depth are refused by the
-    parser already)."""
+    """A JSON object of at most `max_bytes` bytes serialized, with no NUL character in any key
+    or string (customer metadata...)."""
 
     def __init__(self, *, max_bytes: int = MAX_JSON_OBJECT_BYTES, **kwargs: Any) -> None:
         self.max_bytes = max_bytes
         super().__init__(**kwargs)
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
-        value = super().to_internal_value(data)
-        size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
-        if size > self.max_bytes:
-            raise serializers.ValidationError(
-                f"At most {self.max_bytes} bytes serialized; this is {size} bytes."
-            )
-        return value
+        return _storable_json(super().to_internal_value(data), self.max_bytes)
+
+
+class JsonValueField(serializers.JSONField):
+    """Any JSON value, with the limits of JsonObjectField."""
+
+    def __init__(self, *, max_bytes: int = MAX_JSON_OBJECT_BYTES, **kwargs: Any) -> None:
+        self.max_bytes = max_bytes
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        return _storable_json(super().to_internal_value(data), self.max_bytes)

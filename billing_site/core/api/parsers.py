@@ -2,10 +2,13 @@
 
 - a body over `DATA_UPLOAD_MAX_MEMORY_SIZE` is a 413 (read no further than the limit);
 - nesting deeper than `MAX_JSON_DEPTH` is a 400 before the recursive decoder runs;
-- invalid UTF-8, NaN/Infinity and numbers too large for a float (`1e309`) are 400s;
-- a NUL character in any string or key is a 400 naming where it is (PostgreSQL cannot store it).
+- invalid UTF-8, NaN/Infinity and numbers too large for a float (`1e309`) are 400s.
 
 Every endpoint that reads `request.data` inherits these checks (settings: DEFAULT_PARSER_CLASSES).
+NUL characters, which PostgreSQL cannot store, are refused by the fields that read them: DRF's
+text fields always did, and free-form JSON goes through `JsonObjectField` / `JsonValueField`
+(`billing_site.core.api.fields`). Refusing them here would also refuse them in fields the
+endpoint ignores, which the OpenAPI schema allows.
 """
 
 from __future__ import annotations
@@ -17,12 +20,7 @@ from typing import IO, Any
 from django.conf import settings
 from rest_framework import exceptions, parsers
 
-from billing_site.core.json_limits import (
-    MAX_JSON_DEPTH,
-    JsonProblem,
-    json_too_deep,
-    json_value_check,
-)
+from billing_site.core.json_limits import MAX_JSON_DEPTH, json_too_deep
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -72,10 +70,4 @@ class SafeJSONParser(parsers.JSONParser):
             )
         except (ValueError, RecursionError) as exc:
             raise exceptions.ParseError(f"JSON parse error - {exc}") from exc
-        try:
-            json_value_check(data)
-        except JsonProblem as problem:
-            raise exceptions.ValidationError(
-                {problem.path or "__all__": [problem.reason]}
-            ) from None
         return data

@@ -1,7 +1,11 @@
 from django.utils import timezone
 from rest_framework import serializers
 
-from billing_site.core.api.fields import BoundedDateTimeField, duration_days_field
+from billing_site.core.api.fields import (
+    BoundedDateTimeField,
+    JsonValueField,
+    duration_days_field,
+)
 from plans.models import BillingTime, Subscription, SubscriptionOverride
 from plans.services import CHANGE_TIMINGS
 
@@ -114,7 +118,7 @@ class SubscriptionOverrideCreateInputSerializer(serializers.Serializer):
         default="",
         help_text="For a feature (or credit) override: the feature's slug.",
     )
-    value = serializers.JSONField()
+    value = JsonValueField()
     valid_from = BoundedDateTimeField(required=False, allow_null=True, default=None)
     valid_until = BoundedDateTimeField(required=False, allow_null=True, default=None)
     reason = serializers.CharField()
@@ -130,7 +134,7 @@ class SubscriptionOverrideOutputSerializer(serializers.Serializer):
     kind = serializers.CharField()
     metric = serializers.SerializerMethodField()
     feature = serializers.SerializerMethodField()
-    value = serializers.JSONField()
+    value = JsonValueField()
     valid_from = serializers.DateTimeField(allow_null=True)
     valid_until = serializers.DateTimeField(allow_null=True)
     state = serializers.SerializerMethodField(help_text="scheduled, active, ended or withdrawn.")

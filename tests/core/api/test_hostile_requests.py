@@ -140,3 +140,28 @@ def test_a_bad_host_under_the_api_answers_in_the_error_shape(client):
     response = client.get("/api/v1/customers", HTTP_HOST="evil.example")
     error = _error(response, 400)
     assert error["code"] == "bad_request"
+
+
+def test_a_nul_inside_an_override_value_is_a_400_naming_the_path(authed_client):
+    # given
+    make_customer("acme")
+    make_published_plan("pro")
+    created = authed_client.post(
+        "/api/v1/subscriptions", {"customer": "acme", "plan": "pro"}, format="json"
+    ).json()
+
+    # when
+    response = _post_raw(
+        authed_client,
+        f"/api/v1/subscriptions/{created['external_id']}/overrides",
+        b'{"kind": "base_fee", "value": {"a": ["\\u0000"]}, "reason": "r"}',
+    )
+
+    # then
+    error = _error(response, 400)
+    assert list(error["fields"]) == ["value.a[0]"]
+
+
+def test_a_nul_in_a_field_the_endpoint_ignores_is_ignored(authed_client):
+    response = _post_raw(authed_client, "/api/v1/customers", b'{"external_id": "a", "x\\u0000": 1}')
+    assert response.status_code == 201
