@@ -17,7 +17,8 @@ from django.contrib.admin.options import ShowFacets
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connections
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, TextField
+from django.db.models.functions import Cast
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
@@ -25,6 +26,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 
+from billing_site.core.json_limits import json_too_deep
 from metering.models import (
     BillableMetric,
     CustomerAlias,
@@ -49,13 +51,42 @@ METRIC_FIELDS = (
 )
 
 
-def _pretty_json(value: object) -> SafeString:
+# Stored JSON is read as text (`json_text`), never decoded by the database driver: an event
+# stored before ingest bounded nesting may be hundreds of levels deep, which Python's decoder
+# cannot take. Text is decoded here only when shallow enough, and always shown escaped and cut.
+MAX_SHOWN_CHARS = 16 * 1024
+MAX_SHORT_CHARS = 60
+MAX_DECODED_DEPTH = 200
+
+
+def _decoded(text: str | None) -> object:
+    """The JSON value of `text`, or the text itself when too deep to decode safely."""
+    if text is None:
+        return None
+    if json_too_deep(text.encode(), limit=MAX_DECODED_DEPTH):
+        return text
+    return json.loads(text)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"
+
+
+def _pretty_json(text: str | None) -> SafeString:
+    value = _decoded(text)
     if value in (None, {}, []):
         return format_html('<span class="quiet">{}</span>', "—")
+    if isinstance(value, str):
+        shown = f"(nested more than {MAX_DECODED_DEPTH} levels; shown as stored)\n{value}"
+    else:
+        shown = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
     return format_html(
-        '<pre style="margin:0;white-space:pre-wrap">{}</pre>',
-        json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False),
+        '<pre style="margin:0;white-space:pre-wrap">{}</pre>', _cut(shown, MAX_SHOWN_CHARS)
     )
+
+
+def _json_as_text(queryset: QuerySet, field: str) -> QuerySet:
+    return queryset.defer(field).annotate(**{f"{field}_text": Cast(field, TextField())})
 
 
 def _events_url(**params: str) -> str:
@@ -363,17 +394,23 @@ class EventAdmin(ReadOnlyAdmin):
     class Media:
         css = {"all": ["metering/admin/events.css"]}
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return _json_as_text(super().get_queryset(request), "properties")
+
     @admin.display(description="Properties")
     def properties_short(self, obj: Event) -> str:
+        properties = _decoded(obj.properties_text)
+        if not isinstance(properties, dict):
+            return _cut(str(properties or ""), MAX_SHORT_CHARS)
         text = ", ".join(
             f"{key}={value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}"
-            for key, value in sorted(obj.properties.items())
+            for key, value in sorted(properties.items())
         )
-        return text if len(text) <= 60 else f"{text[:59]}…"
+        return _cut(text, MAX_SHORT_CHARS)
 
     @admin.display(description="Properties")
     def properties_pretty(self, obj: Event) -> SafeString:
-        return _pretty_json(obj.properties)
+        return _pretty_json(obj.properties_text)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -441,9 +478,12 @@ class IngestRejectionAdmin(ReadOnlyAdmin):
     ]
     readonly_fields = ["payload_pretty"]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return _json_as_text(super().get_queryset(request), "payload")
+
     @admin.display(description="Payload as sent")
     def payload_pretty(self, obj: IngestRejection) -> SafeString:
-        return _pretty_json(obj.payload)
+        return _pretty_json(obj.payload_text)
 
 
 @admin.register(CustomerAlias)
