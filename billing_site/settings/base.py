@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "axes",
     "billing_site.core",
     "metering",
     "plans",
@@ -51,6 +52,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "billing_site.core.middleware.AdminSecurityHeadersMiddleware",
+    # Last, as django-axes asks: it turns a lockout into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "billing_site.urls"
@@ -125,4 +129,5 @@ LOGIN_URL = "admin:login"
 from billing_site.settings.celery import *  # noqa: E402,F403
 from billing_site.settings.drf import *  # noqa: E402,F403
 from billing_site.settings.logging import *  # noqa: E402,F403
+from billing_site.settings.security import *  # noqa: E402,F403
 from billing_site.settings.stripe import *  # noqa: E402,F403
