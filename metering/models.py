@@ -69,6 +69,13 @@ class BillableMetric(models.Model):
     rounding_precision = models.PositiveSmallIntegerField(
         default=0, help_text="Decimal places kept when rounding."
     )
+    archived_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Archived metrics are offered to no new charge; where used, they are still "
+        "billed.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -77,6 +84,10 @@ class BillableMetric(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
 
     def clean(self) -> None:
         errors: dict[str, list[str]] = {}

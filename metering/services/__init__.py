@@ -2,9 +2,14 @@
 
 from metering.services.ingest import EventOutcome, IngestResult, Outcome, usage_events_ingest
 from metering.services.metrics import (
+    billable_metric_archive,
     billable_metric_create,
+    billable_metric_delete,
+    billable_metric_unarchive,
     billable_metric_update,
     metric_usage_check_register,
+    metric_usage_described,
+    metric_usage_description_register,
     metric_used_by,
 )
 
@@ -12,9 +17,14 @@ __all__ = [
     "EventOutcome",
     "IngestResult",
     "Outcome",
+    "billable_metric_archive",
     "billable_metric_create",
+    "billable_metric_delete",
+    "billable_metric_unarchive",
     "billable_metric_update",
     "metric_usage_check_register",
+    "metric_usage_described",
+    "metric_usage_description_register",
     "metric_used_by",
     "usage_events_ingest",
 ]

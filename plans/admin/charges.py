@@ -104,6 +104,8 @@ class ChargeAdmin(ServiceAdmin):
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "metric":
+            field.queryset = field.queryset.filter(archived_at__isnull=True)
         version_id = request.GET.get("version") or request.POST.get("version")
         if db_field.name == "metric" and version_id and version_id.isdigit():
             taken = Charge.objects.filter(version_id=int(version_id)).values("metric_id")

@@ -114,3 +114,22 @@ def metric_use_by_catalog(metric: BillableMetric) -> str | None:
     if Feature.objects.filter(metric=metric).exists():
         return "features"
     return None
+
+
+def metric_uses_in_catalog(metric: BillableMetric) -> list[str]:
+    """Where plan versions and features use the metric, one line each, for its admin page.
+
+    Registered with metering in PlansConfig.ready."""
+    charges = (
+        Charge.objects.filter(metric=metric)
+        .select_related("version__plan")
+        .order_by("version__plan__code", "version__number")
+    )
+    lines = [
+        f"Plan {charge.version.plan.code} v{charge.version.number} "
+        f"({charge.version.get_status_display().lower()}): charge"
+        for charge in charges
+    ]
+    features = Feature.objects.filter(metric=metric).order_by("slug")
+    lines += [f"Feature {feature.slug}" for feature in features]
+    return lines
