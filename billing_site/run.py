@@ -54,7 +54,7 @@ def web_command(host: str, port: str) -> list[str]:
         "--worker-class",
         "gthread",
         "--threads",
-        os.environ.get("WEB_THREADS", "8"),
+        os.environ.get("WEB_THREADS", "4"),
         "--access-logfile",
         "-",
         "--graceful-timeout",

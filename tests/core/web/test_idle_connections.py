@@ -15,7 +15,8 @@ from django.db import connection
 
 from billing_site.run import ROOT, web_command
 
-IDLE_CONNECTIONS = 12
+# Chromium opens up to six connections per host, some ahead of use.
+IDLE_CONNECTIONS = 6
 IDLE_SECONDS = 1
 
 
