@@ -8,6 +8,7 @@ so that no value a client sends can overflow the calendar or the database.
 - `period_validate(start, end, max_span=...)`: a half-open period's order and length;
 - `JsonObjectField` / `JsonValueField`: free-form JSON (customer metadata, an override's value)
   that jsonb can store: no NUL in any key or string, at most `max_bytes` serialized;
+- `JsonBooleanField`: a boolean in a JSON body, `true` or `false` only;
 - `MAX_DURATION_DAYS`: the longest duration in days (trial days, grace days) we accept.
 """
 
@@ -92,6 +93,16 @@ def _span_words(span: relativedelta) -> str:
 def duration_days_field(**kwargs: Any) -> serializers.IntegerField:
     """A number of days, 0 to MAX_DURATION_DAYS (ten years)."""
     return serializers.IntegerField(min_value=0, max_value=MAX_DURATION_DAYS, **kwargs)
+
+
+class JsonBooleanField(serializers.BooleanField):
+    """A boolean in a JSON body: `true` or `false` only. DRF's BooleanField also takes 0, 1,
+    "yes", "on"..., which suits query strings and forms but hides a client's bug in JSON."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
 
 
 def _storable_json(value: Any, max_bytes: int) -> Any:

@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from billing_site.core.api.fields import (
     BoundedDateTimeField,
+    JsonBooleanField,
     JsonValueField,
     duration_days_field,
 )
@@ -38,7 +39,7 @@ class SubscriptionListInputSerializer(serializers.Serializer):
 
 
 class SubscriptionCancelInputSerializer(serializers.Serializer):
-    at_period_end = serializers.BooleanField(default=True)
+    at_period_end = JsonBooleanField(default=True)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 

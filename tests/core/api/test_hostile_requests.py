@@ -165,3 +165,25 @@ def test_a_nul_inside_an_override_value_is_a_400_naming_the_path(authed_client):
 def test_a_nul_in_a_field_the_endpoint_ignores_is_ignored(authed_client):
     response = _post_raw(authed_client, "/api/v1/customers", b'{"external_id": "a", "x\\u0000": 1}')
     assert response.status_code == 201
+
+
+@pytest.mark.parametrize("value", [0, 1, "yes", "true", None])
+def test_a_json_boolean_takes_true_or_false_only(authed_client, value):
+    # given
+    make_customer("acme")
+    make_published_plan("pro")
+    created = authed_client.post(
+        "/api/v1/subscriptions", {"customer": "acme", "plan": "pro"}, format="json"
+    ).json()
+
+    # when
+    response = authed_client.post(
+        f"/api/v1/subscriptions/{created['external_id']}/cancel",
+        {"at_period_end": value},
+        format="json",
+    )
+
+    # then
+    error = _error(response, 400)
+    assert list(error["fields"]) == ["at_period_end"]
+    assert Subscription.objects.get().canceled_at is None
