@@ -179,7 +179,7 @@ class Event(models.Model):
             models.Index(
                 fields=["customer_id", "code", "timestamp"], name="metering_event_usage_idx"
             ),
-            BrinIndex(fields=["id"], name="metering_event_id_brin"),
+            BrinIndex(fields=["id"], name="metering_event_id_brin", autosummarize=True),
         ]
 
     def __str__(self) -> str:

@@ -6,7 +6,8 @@ the primary key in place of its unique constraint: the table keeps two B-trees (
 usage index) instead of three, and ingest's ON CONFLICT arbiter is unchanged. The B-tree on `id`
 alone is replaced by a BRIN index on id: events are appended in id order, so a BRIN range scan
 serves the rollup refresh's id ranges and an event's admin page, and costs inserts almost
-nothing. Django's state keeps `id` as the model's pk (ids come from one identity sequence, and
+nothing; autosummarize has autovacuum summarise each block range once it is full, so only the
+newest range is ever read unsummarised. Django's state keeps `id` as the model's pk (ids come from one identity sequence, and
 the admin cannot work with a composite pk) and the unique constraint under its name, which is
 now the primary key's name: only the database changes, so this is SQL with its reverse.
 """
@@ -38,7 +39,7 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="event",
             index=django.contrib.postgres.indexes.BrinIndex(
-                fields=["id"], name="metering_event_id_brin"
+                autosummarize=True, fields=["id"], name="metering_event_id_brin"
             ),
         ),
     ]
