@@ -2,7 +2,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from billing_site.core.api.fields import (
-    BoundedDateTimeField,
+    AwareDateTimeField,
     JsonBooleanField,
     JsonValueField,
     duration_days_field,
@@ -24,7 +24,7 @@ class SubscriptionCreateInputSerializer(serializers.Serializer):
     external_id = serializers.CharField(
         max_length=255, required=False, allow_blank=True, default=""
     )
-    started_at = BoundedDateTimeField(required=False, allow_null=True, default=None)
+    started_at = AwareDateTimeField(required=False, allow_null=True, default=None)
     billing_time = serializers.ChoiceField(
         choices=BillingTime.choices, default=BillingTime.ANNIVERSARY
     )
@@ -53,7 +53,7 @@ class SubscriptionChangePlanInputSerializer(serializers.Serializer):
         default=None,
         help_text="Default: upgrades immediately, downgrades at period end.",
     )
-    effective_at = BoundedDateTimeField(required=False, allow_null=True, default=None)
+    effective_at = AwareDateTimeField(required=False, allow_null=True, default=None)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
     def validate(self, attrs: dict) -> dict:
@@ -120,13 +120,13 @@ class SubscriptionOverrideCreateInputSerializer(serializers.Serializer):
         help_text="For a feature (or credit) override: the feature's slug.",
     )
     value = JsonValueField()
-    valid_from = BoundedDateTimeField(required=False, allow_null=True, default=None)
-    valid_until = BoundedDateTimeField(required=False, allow_null=True, default=None)
+    valid_from = AwareDateTimeField(required=False, allow_null=True, default=None)
+    valid_until = AwareDateTimeField(required=False, allow_null=True, default=None)
     reason = serializers.CharField()
 
 
 class SubscriptionOverrideEndInputSerializer(serializers.Serializer):
-    at = BoundedDateTimeField(required=False, allow_null=True, default=None)
+    at = AwareDateTimeField(required=False, allow_null=True, default=None)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
