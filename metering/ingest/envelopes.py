@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import msgspec
 
-from billing_site.core.json_limits import MAX_JSON_DEPTH, json_too_deep
+from billing_site.core.json_limits import json_too_deep
 from metering.ingest.parsing import MAX_ID_LENGTH, event_decoder, raw_event_problem
 
 MAX_BATCH_EVENTS = 1000
@@ -64,14 +64,17 @@ def _malformed(exc: msgspec.MsgspecError, shape: str) -> MalformedEnvelope:
 def batch_envelope_decode(body: bytes) -> list[msgspec.Raw]:
     """`{"events": [...]}` with 1..1000 events, each kept undecoded for per-event decoding.
 
-    msgspec skips over an event's content recursively even to keep it raw, so a body nesting
-    deeper than any valid event is split by `_events_split` instead, which does not recurse: the
-    deep event is then rejected on its own and the rest of its batch stored."""
+    msgspec skips over an event's content recursively even to keep it raw, and raises
+    RecursionError for a body nesting hundreds of levels deep: such a body is split by
+    `_events_split` instead, which does not recurse, so the deep event is rejected on its own
+    and the rest of its batch stored."""
     shape = f'{{"events": [...]}} with 1 to {MAX_BATCH_EVENTS} events'
-    if json_too_deep(body, limit=MAX_JSON_DEPTH + 2):
-        return _events_split(body, shape)
     try:
         return _envelope_decoder.decode(body).events
+    except RecursionError:
+        # Only a body nesting hundreds of levels gets here; scanning every body for depth up
+        # front would cost the hot path a pass over its bytes.
+        return _events_split(body, shape)
     except msgspec.MsgspecError as exc:
         raise _malformed(exc, shape) from exc
     except UnicodeError as exc:
