@@ -39,21 +39,32 @@ def _prepare(host: str, port: str) -> None:
     _manage("ensure_operator", "--url", f"http://{host}:{port}/admin/")
 
 
+def web_command(host: str, port: str) -> list[str]:
+    """gunicorn with threaded workers: a browser opens connections ahead of use and leaves them
+    idle; a sync worker would sit on each until its timeout (30 s) while real requests queue,
+    and then be killed mid-request. A gthread worker parks idle connections in its poller and
+    serves the ready ones on its threads."""
+    return [
+        str(BIN / "gunicorn"),
+        "billing_site.wsgi",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        os.environ.get("WEB_CONCURRENCY", "2"),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        os.environ.get("WEB_THREADS", "4"),
+        "--access-logfile",
+        "-",
+        "--graceful-timeout",
+        "5",
+    ]
+
+
 def _processes(host: str, port: str) -> dict[str, list[str]]:
-    workers = os.environ.get("WEB_CONCURRENCY", "2")
     return {
-        "web": [
-            str(BIN / "gunicorn"),
-            "billing_site.wsgi",
-            "--bind",
-            f"{host}:{port}",
-            "--workers",
-            workers,
-            "--access-logfile",
-            "-",
-            "--graceful-timeout",
-            "5",
-        ],
+        "web": web_command(host, port),
         "worker": [
             str(BIN / "celery"),
             "-A",

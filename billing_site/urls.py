@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
 ]
 
+handler400 = "billing_site.core.api.errors.bad_request_handler"
 handler403 = "billing_site.core.forbidden.permission_denied_handler"
 handler404 = "billing_site.core.api.errors.not_found_handler"
 handler500 = "billing_site.core.api.errors.server_error_handler"

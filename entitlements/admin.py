@@ -10,13 +10,14 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.http import urlencode
 
+from billing_site.core.admin_views import admin_path
 from billing_site.core.exceptions import ApplicationError
 from credits.models import CreditGrant
 from credits.services import credit_grant_create
@@ -111,17 +112,17 @@ class Customer360Admin(CustomerAdmin):
 
     def get_urls(self) -> list:
         return [
-            path(
+            admin_path(
+                self,
                 "<path:object_id>/grant-credits/",
-                self.admin_site.admin_view(self.grant_credits_view),
+                self.grant_credits_view,
                 name="plans_customer_grant_credits",
+                permission="credits.add_creditgrant",
             ),
             *super().get_urls(),
         ]
 
     def grant_credits_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        if not self.has_grant_permission(request):
-            raise PermissionDenied
         customer = get_object_or_404(Customer, pk=object_id)
         form = CreditGrantForm(request.POST or None)
         confirming = False

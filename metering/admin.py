@@ -17,14 +17,18 @@ from django.contrib.admin.options import ShowFacets
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connections
-from django.db.models import Exists, OuterRef, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.db.models import Exists, OuterRef, QuerySet, TextField
+from django.db.models.functions import Cast
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
+from billing_site.core.admin_confirm import confirm_action
+from billing_site.core.admin_views import admin_path
+from billing_site.core.json_limits import json_too_deep
 from metering.models import (
     BillableMetric,
     CustomerAlias,
@@ -33,7 +37,16 @@ from metering.models import (
     Rounding,
     UnknownCustomer,
 )
-from metering.services import billable_metric_create, billable_metric_update, metric_used_by
+from metering.selectors import usage_get
+from metering.services import (
+    billable_metric_archive,
+    billable_metric_create,
+    billable_metric_delete,
+    billable_metric_unarchive,
+    billable_metric_update,
+    metric_usage_described,
+    metric_used_by,
+)
 from metering.services.metrics import FROZEN_ONCE_USED
 
 METRIC_FIELDS = (
@@ -49,13 +62,43 @@ METRIC_FIELDS = (
 )
 
 
-def _pretty_json(value: object) -> SafeString:
+# Stored JSON is read as text (`json_text`), never decoded by the database driver: an event
+# stored before ingest bounded nesting may be hundreds of levels deep, which Python's decoder
+# cannot take. Text is decoded here only when shallow enough, and always shown escaped and cut.
+PREVIEW_DAYS = 30
+MAX_SHOWN_CHARS = 16 * 1024
+MAX_SHORT_CHARS = 60
+MAX_DECODED_DEPTH = 200
+
+
+def _decoded(text: str | None) -> object:
+    """The JSON value of `text`, or the text itself when too deep to decode safely."""
+    if text is None:
+        return None
+    if json_too_deep(text.encode(), limit=MAX_DECODED_DEPTH):
+        return text
+    return json.loads(text)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"
+
+
+def _pretty_json(text: str | None) -> SafeString:
+    value = _decoded(text)
     if value in (None, {}, []):
         return format_html('<span class="quiet">{}</span>', "—")
+    if isinstance(value, str):
+        shown = f"(nested more than {MAX_DECODED_DEPTH} levels; shown as stored)\n{value}"
+    else:
+        shown = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
     return format_html(
-        '<pre style="margin:0;white-space:pre-wrap">{}</pre>',
-        json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False),
+        '<pre style="margin:0;white-space:pre-wrap">{}</pre>', _cut(shown, MAX_SHOWN_CHARS)
     )
+
+
+def _json_as_text(queryset: QuerySet, field: str) -> QuerySet:
+    return queryset.defer(field).annotate(**{f"{field}_text": Cast(field, TextField())})
 
 
 def _events_url(**params: str) -> str:
@@ -99,12 +142,21 @@ class BillableMetricAdmin(admin.ModelAdmin):
         "property_display",
         "filters_summary",
         "rounding_summary",
+        "archived",
     ]
     list_display_links = ["code", "name"]
-    list_filter = ["aggregation"]
+    list_filter = ["aggregation", ("archived_at", admin.EmptyFieldListFilter)]
     search_fields = ["code", "name"]
     search_help_text = "Search by code or name."
-    readonly_fields = ["events_link", "created_at", "updated_at"]
+    readonly_fields = [
+        "events_link",
+        "used_in",
+        "preview",
+        "archived_at",
+        "created_at",
+        "updated_at",
+    ]
+    actions = ["archive_selected", "unarchive_selected"]
     fieldsets = [
         (None, {"fields": ["code", "name", "description"]}),
         (
@@ -116,7 +168,19 @@ class BillableMetricAdmin(admin.ModelAdmin):
             },
         ),
         ("Rounding of the result", {"fields": ["rounding", "rounding_precision"]}),
-        ("Usage", {"fields": ["events_link", "created_at", "updated_at"]}),
+        (
+            "Usage",
+            {
+                "fields": [
+                    "used_in",
+                    "preview",
+                    "events_link",
+                    "archived_at",
+                    "created_at",
+                    "updated_at",
+                ]
+            },
+        ),
     ]
 
     @admin.display(description="Property", ordering="field_name")
@@ -137,6 +201,106 @@ class BillableMetricAdmin(admin.ModelAdmin):
             return "—"
         places = obj.rounding_precision
         return f"{obj.rounding} to {places} decimal place{'' if places == 1 else 's'}"
+
+    @admin.display(description="Archived", boolean=True)
+    def archived(self, obj: BillableMetric) -> bool:
+        return obj.is_archived
+
+    @admin.display(description="Used in")
+    def used_in(self, obj: BillableMetric) -> str:
+        if not obj.pk:
+            return "—"
+        lines = metric_usage_described(metric=obj)
+        if not lines:
+            return "No plan version or feature uses this metric."
+        return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines))
+
+    @admin.display(description="Preview")
+    def preview(self, obj: BillableMetric) -> str:
+        if not obj.pk:
+            return "Save the metric to preview what it counts."
+        url = reverse("admin:metering_billablemetric_preview", args=[obj.pk])
+        return format_html(
+            '<span class="help">What this metric counts for one customer over the last '
+            f"{PREVIEW_DAYS} days:</span> "
+            '<input type="text" name="customer" form="metric-preview" placeholder="customer id"> '
+            '<button type="submit" form="metric-preview" formaction="{}" formmethod="get">'
+            "Preview</button>",
+            url,
+        )
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        # The preview's form is outside the change form (forms cannot nest); its fields point
+        # at it with form="metric-preview".
+        extra = {**(extra_context or {}), "metric_preview_form": True}
+        return super().change_view(request, object_id, form_url, extra)
+
+    def get_urls(self) -> list:
+        return [
+            admin_path(
+                self,
+                "<path:object_id>/preview/",
+                self.preview_view,
+                name="metering_billablemetric_preview",
+                permission="metering.view_billablemetric",
+            ),
+            *super().get_urls(),
+        ]
+
+    def preview_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        metric = self.get_object(request, object_id)
+        if metric is None:
+            raise Http404("No such metric.")
+        back = reverse("admin:metering_billablemetric_change", args=[metric.pk])
+        customer_id = request.GET.get("customer", "").strip()[:255].replace("\x00", "")
+        if not customer_id:
+            self.message_user(request, "Give a customer id to preview.", messages.ERROR)
+            return HttpResponseRedirect(back)
+        end = timezone.now()
+        result = usage_get(
+            metric=metric,
+            customer_id=customer_id,
+            start=end - timedelta(days=PREVIEW_DAYS),
+            end=end,
+        )
+        level = messages.INFO if result.event_count else messages.WARNING
+        note = (
+            "" if result.event_count else " Nothing matched: check the code, filters and property."
+        )
+        self.message_user(
+            request,
+            f"{metric.code} for {customer_id} over the last {PREVIEW_DAYS} days: "
+            f"{result.quantity} from {result.event_count} events.{note}",
+            level,
+        )
+        return HttpResponseRedirect(back)
+
+    @admin.action(description="Archive selected metrics", permissions=["change"])
+    def archive_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return confirm_action(
+            self,
+            request,
+            queryset,
+            action="archive_selected",
+            title="Archive metrics",
+            question="New charges will not offer these metrics; charges and features that use "
+            "them go on billing them.",
+            perform=lambda metric: billable_metric_archive(metric=metric, actor=request.user),
+        )
+
+    @admin.action(description="Unarchive selected metrics", permissions=["change"])
+    def unarchive_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return confirm_action(
+            self,
+            request,
+            queryset,
+            action="unarchive_selected",
+            title="Unarchive metrics",
+            question="New charges will offer these metrics again.",
+            perform=lambda metric: billable_metric_unarchive(metric=metric, actor=request.user),
+        )
 
     @admin.display(description="Events")
     def events_link(self, obj: BillableMetric) -> str:
@@ -166,13 +330,30 @@ class BillableMetricAdmin(admin.ModelAdmin):
         uses = self.metric_uses(request, obj) if obj is not None and obj.pk else []
         if uses:
             name, options = fieldsets[1]
-            note = (
-                f"{' and '.join(uses).capitalize()} use this metric: its code, aggregation and "
-                "property are fixed. Create a new metric (e.g. a versioned code such as "
-                f"{obj.code}.v2) to measure differently."
+            note = format_html(
+                "{} use this metric: what it measures (code, aggregation, property, filters, "
+                "weights, rounding) is fixed, because changing it would change what was already "
+                'measured and billed. <a href="{}">New metric from this one</a> to measure '
+                "differently, then use it in a new plan version.",
+                " and ".join(uses).capitalize(),
+                self._copy_url(obj),
             )
             fieldsets = [fieldsets[0], (name, {**options, "description": note}), *fieldsets[2:]]
         return fieldsets
+
+    def _copy_url(self, metric: BillableMetric) -> str:
+        initial = {
+            "code": f"{metric.code}.v2",
+            "name": f"{metric.name} (v2)",
+            "description": metric.description,
+            "aggregation": metric.aggregation,
+            "field_name": metric.field_name,
+            "filters": json.dumps(metric.filters or {}),
+            "weights": json.dumps(metric.weights) if metric.weights is not None else "",
+            "rounding": metric.rounding,
+            "rounding_precision": str(metric.rounding_precision),
+        }
+        return f"{reverse('admin:metering_billablemetric_add')}?{urlencode(initial)}"
 
     def save_model(
         self, request: HttpRequest, obj: BillableMetric, form: forms.ModelForm, change: bool
@@ -221,7 +402,14 @@ class BillableMetricAdmin(admin.ModelAdmin):
         return self._back_to_form_if_failed(request) or super().response_change(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: BillableMetric | None = None):
-        return False  # events and charges refer to a metric by its code, forever
+        # Only a metric nothing uses, one at a time from its page (events and charges refer to
+        # a metric by its code, forever).
+        if obj is None or not obj.pk or self.metric_uses(request, obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_model(self, request: HttpRequest, obj: BillableMetric) -> None:
+        billable_metric_delete(metric=obj, actor=request.user)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -363,17 +551,23 @@ class EventAdmin(ReadOnlyAdmin):
     class Media:
         css = {"all": ["metering/admin/events.css"]}
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return _json_as_text(super().get_queryset(request), "properties")
+
     @admin.display(description="Properties")
     def properties_short(self, obj: Event) -> str:
+        properties = _decoded(obj.properties_text)
+        if not isinstance(properties, dict):
+            return _cut(str(properties or ""), MAX_SHORT_CHARS)
         text = ", ".join(
             f"{key}={value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}"
-            for key, value in sorted(obj.properties.items())
+            for key, value in sorted(properties.items())
         )
-        return text if len(text) <= 60 else f"{text[:59]}…"
+        return _cut(text, MAX_SHORT_CHARS)
 
     @admin.display(description="Properties")
     def properties_pretty(self, obj: Event) -> SafeString:
-        return _pretty_json(obj.properties)
+        return _pretty_json(obj.properties_text)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -441,9 +635,12 @@ class IngestRejectionAdmin(ReadOnlyAdmin):
     ]
     readonly_fields = ["payload_pretty"]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return _json_as_text(super().get_queryset(request), "payload")
+
     @admin.display(description="Payload as sent")
     def payload_pretty(self, obj: IngestRejection) -> SafeString:
-        return _pretty_json(obj.payload)
+        return _pretty_json(obj.payload_text)
 
 
 @admin.register(CustomerAlias)

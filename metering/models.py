@@ -6,6 +6,7 @@ distributed by customer (Citus) without changing a query (DESIGN.md, "Growing pa
 
 from decimal import Decimal, InvalidOperation
 
+from django.contrib.postgres.indexes import BrinIndex
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -68,6 +69,13 @@ class BillableMetric(models.Model):
     rounding_precision = models.PositiveSmallIntegerField(
         default=0, help_text="Decimal places kept when rounding."
     )
+    archived_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Archived metrics are offered to no new charge; where used, they are still "
+        "billed.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -76,6 +84,10 @@ class BillableMetric(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
 
     def clean(self) -> None:
         errors: dict[str, list[str]] = {}
@@ -129,7 +141,16 @@ def _weights_valid(weights: object) -> bool:
 
 
 class Event(models.Model):
-    """One usage event. Unique on (customer_id, transaction_id) forever, whatever its timestamp."""
+    """One usage event. Unique on (customer_id, transaction_id) forever, whatever its timestamp.
+
+    Keys for Citus (distribution by `customer_id`, which must be in every primary key and unique
+    constraint of a distributed table): in the database, the unique (customer_id,
+    transaction_id) below is the primary key (migration 0004) and `id` has a BRIN index only;
+    Django's pk stays `id` (ids come from one identity sequence, so `id` alone still names one
+    event, and the admin cannot work with a composite pk). Lookups by id (an event's admin page,
+    the rollup refresh's id ranges) go through the BRIN index, which costs inserts almost
+    nothing: events are appended in id order, so each block range covers a narrow span of ids.
+    """
 
     customer_id = models.CharField(max_length=255, help_text="The customer's external id.")
     transaction_id = models.CharField(max_length=255)
@@ -157,7 +178,8 @@ class Event(models.Model):
         indexes = [
             models.Index(
                 fields=["customer_id", "code", "timestamp"], name="metering_event_usage_idx"
-            )
+            ),
+            BrinIndex(fields=["id"], name="metering_event_id_brin", autosummarize=True),
         ]
 
     def __str__(self) -> str:

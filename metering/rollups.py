@@ -11,10 +11,10 @@ The state and the rows change together in one transaction, and a reader's statem
 the state still has the W it planned with, so it never mixes two refreshes.
 W must never pass an id that could still commit: ids come from a sequence in allocation order,
 not commit order, so the refresh first takes `SHARE` on the event table for an instant (it waits
-for in-flight inserts and holds new ones back) and reads `max(id)`; every id up to that value is
-then committed or gone for good. Events are never updated or deleted by the application; a
-metric whose definition changes (code, filters, property, weights, aggregation) is rebuilt from
-zero, and until then the selectors read it raw.
+for in-flight inserts and holds new ones back) and reads the id sequence's last value; every id
+up to that value is then committed or gone for good. Events are never updated or deleted by the
+application; a metric whose definition changes (code, filters, property, weights, aggregation)
+is rebuilt from zero, and until then the selectors read it raw.
 """
 
 from django.db import connection, transaction
@@ -43,7 +43,13 @@ def usage_rollups_safe_watermark() -> int:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
         cursor.execute("LOCK TABLE metering_event IN SHARE MODE")
-        cursor.execute("SELECT coalesce(max(id), 0) FROM metering_event")
+        # The id sequence's last value, not max(id): no index serves max(id) since the primary
+        # key leads with customer_id. Under the lock no insert is in flight, so every id up to
+        # it is committed or gone for good.
+        cursor.execute(
+            "SELECT coalesce(pg_sequence_last_value("
+            "pg_get_serial_sequence('metering_event', 'id')), 0)"
+        )
         return int(cursor.fetchone()[0])
 
 

@@ -17,7 +17,7 @@ from billing_site.core.models import (
     WebhookEndpoint,
 )
 from billing_site.core.scopes import SCOPE_CHOICES
-from billing_site.core.services import api_key_create, api_key_revoke
+from billing_site.core.services import api_key_create, api_key_revoke, api_key_update
 from billing_site.core.webhooks import webhook_delivery_resend
 
 
@@ -56,7 +56,13 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: ApiKey, form: forms.Form, change: bool) -> None:
         if change:
-            super().save_model(request, obj, form, change)
+            api_key_update(
+                api_key=obj,
+                actor=request.user,
+                name=form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"],
+                throttle_rate=form.cleaned_data.get("throttle_rate", ""),
+            )
             return
         created, raw_key = api_key_create(
             name=form.cleaned_data["name"],

@@ -9,7 +9,10 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from billing_site.core.api import schema  # noqa: F401  (registers the auth extension)
+        from billing_site.core.api.strict import text_fields_refuse_numbers
         from billing_site.core.roles import sync_role_permissions
+
+        text_fields_refuse_numbers()
 
         # Permissions of models added after the roles migration are granted here, the same way
         # django.contrib.auth creates permissions: after every migrate.

@@ -2,12 +2,10 @@
 that says which role the refused page needs, so staff know whom to ask."""
 
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.views import defaults
 
-from billing_site.core.api.errors import error_body
+from billing_site.core.api.errors import permission_denied_handler as plain_permission_denied
 from billing_site.core.roles import roles_allowed
 
 # The last part of an admin URL name ("plans_plan_change") -> the permission it needs.
@@ -35,12 +33,9 @@ def _needed(request: HttpRequest) -> tuple[str, str, list[str]] | None:
 def permission_denied_handler(
     request: HttpRequest, exception: Exception | None = None
 ) -> HttpResponse:
-    if request.path.startswith("/api/"):
-        return JsonResponse(
-            error_body("permission_denied", "You do not have permission to do this."), status=403
-        )
-    if not request.path.startswith("/admin/") or not request.user.is_authenticated:
-        return defaults.permission_denied(request, exception or PermissionDenied())
+    user = getattr(request, "user", None)
+    if not request.path.startswith("/admin/") or not (user and user.is_authenticated):
+        return plain_permission_denied(request, exception)
     needed = _needed(request)
     context = {
         **admin.site.each_context(request),

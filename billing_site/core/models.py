@@ -1,8 +1,17 @@
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.validators import RegexValidator
 from django.db import models
 
 from billing_site.core.scopes import SCOPE_CHOICES
+
+# What DRF's throttling can parse: N requests per second, minute, hour or day.
+THROTTLE_RATE_REGEX = r"^[1-9][0-9]{0,8}/(s|sec|second|m|min|minute|h|hour|d|day)$"
+THROTTLE_RATE_VALIDATOR = RegexValidator(
+    THROTTLE_RATE_REGEX,
+    "Use N/second, N/minute, N/hour or N/day, e.g. 600/minute.",
+    code="invalid_rate",
+)
 
 
 class ApiKey(models.Model):
@@ -15,7 +24,9 @@ class ApiKey(models.Model):
     throttle_rate = models.CharField(
         max_length=20,
         blank=True,
-        help_text="Requests allowed for this key, e.g. '600/min'. Blank: the default rate.",
+        validators=[THROTTLE_RATE_VALIDATOR],
+        help_text="Requests allowed for this key: N/second, N/minute, N/hour or N/day, e.g. "
+        "600/minute. Blank: the default rate.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(

@@ -69,6 +69,38 @@ def api_key_create(
 
 
 @transaction.atomic
+def api_key_update(
+    *,
+    api_key: ApiKey,
+    actor: AbstractBaseUser | None,
+    name: str,
+    scopes: list[str],
+    throttle_rate: str,
+) -> ApiKey:
+    """Change a key's name, scopes or rate; a change of access (scopes, rate) is audited with
+    the values before and after."""
+    locked = ApiKey.objects.select_for_update().get(pk=api_key.pk)
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown:
+        raise ValidationError({"scopes": [f"Unknown scope(s): {', '.join(unknown)}."]})
+    new = {"name": name, "scopes": sorted(set(scopes)), "throttle_rate": throttle_rate}
+    changes = {
+        field: {"old": getattr(locked, field), "new": value}
+        for field, value in new.items()
+        if getattr(locked, field) != value
+    }
+    if not changes:
+        return locked
+    for field, value in new.items():
+        setattr(locked, field, value)
+    locked.full_clean()
+    locked.save(update_fields=list(changes))
+    if set(changes) - {"name"}:
+        audit_log_write(actor=actor, action="api_key.changed", obj=locked, changes=changes)
+    return locked
+
+
+@transaction.atomic
 def api_key_revoke(*, api_key: ApiKey, actor: AbstractBaseUser | None, reason: str = "") -> ApiKey:
     """Revoke a key for good; revoking twice keeps the first revocation time."""
     locked = ApiKey.objects.select_for_update().get(pk=api_key.pk)

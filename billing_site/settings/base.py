@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "axes",
     "billing_site.core",
     "metering",
     "plans",
@@ -47,10 +48,14 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "billing_site.core.api.middleware.ApiInputGuardMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "billing_site.core.middleware.AdminSecurityHeadersMiddleware",
+    # Last, as django-axes asks: it turns a lockout into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # Developers → API log: every /api/v1/ request is recorded, and pruned after this many days.
@@ -130,4 +135,5 @@ LOGIN_URL = "admin:login"
 from billing_site.settings.celery import *  # noqa: E402,F403
 from billing_site.settings.drf import *  # noqa: E402,F403
 from billing_site.settings.logging import *  # noqa: E402,F403
+from billing_site.settings.security import *  # noqa: E402,F403
 from billing_site.settings.stripe import *  # noqa: E402,F403

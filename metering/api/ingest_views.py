@@ -11,6 +11,7 @@ import msgspec
 from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -44,8 +45,13 @@ _encoder = msgspec.json.Encoder()
 
 
 def _body(request: Request, *, limit: int) -> bytes:
-    """The raw body, read past Django's DATA_UPLOAD_MAX_MEMORY_SIZE (a full batch may be
-    larger) but within `limit`."""
+    """The raw body of a JSON request (415 otherwise), read past Django's
+    DATA_UPLOAD_MAX_MEMORY_SIZE (a full batch may be larger) but within `limit`."""
+    if request.content_type != "application/json":
+        raise exceptions.UnsupportedMediaType(
+            request.content_type or "(none)",
+            detail="Send the body as JSON with 'Content-Type: application/json'.",
+        )
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:

@@ -1,30 +1,9 @@
-import re
-from datetime import UTC, datetime
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from django.utils import timezone
 from rest_framework import serializers
 
-# "2026-03-01T00:00:00 01:00": a '+' sent unencoded in a query string arrives as a space.
-_UNENCODED_PLUS = re.compile(r"^(.*T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$")
-
-
-class AwareDateTimeField(serializers.DateTimeField):
-    """ISO 8601 with an offset (or Z), returned in UTC; a naive datetime is refused."""
-
-    def to_internal_value(self, value: Any) -> datetime:
-        if isinstance(value, str) and (match := _UNENCODED_PLUS.match(value.strip())):
-            value = f"{match[1]}+{match[2]}"
-        return super().to_internal_value(value)
-
-    def enforce_timezone(self, value: datetime) -> datetime:
-        if timezone.is_naive(value):
-            raise serializers.ValidationError(
-                "Give the offset: ISO 8601 such as 2026-03-01T00:00:00Z or "
-                "2026-03-01T00:00:00+01:00 (URL-encode '+' as %2B)."
-            )
-        return value.astimezone(UTC)
+from billing_site.core.api.fields import AwareDateTimeField, period_validate
 
 
 def _rename(fields: dict[str, Any], python_name: str, json_name: str) -> dict[str, Any]:
@@ -49,11 +28,7 @@ class CustomerUsageGetInputSerializer(serializers.Serializer):
         return _rename(super().get_fields(), "from_", "from")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        start, end = attrs["from"], attrs["to"]
-        if end <= start:
-            raise serializers.ValidationError({"to": ["Must be after from."]})
-        if end > start + relativedelta(years=1):
-            raise serializers.ValidationError({"to": ["The period can span at most one year."]})
+        period_validate(attrs["from"], attrs["to"], max_span=relativedelta(years=1))
         return attrs
 
 

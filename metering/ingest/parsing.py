@@ -8,9 +8,21 @@ fails its batch. The rules (DESIGN.md, "Metering"):
 - `code`: required, the code of an existing billable metric;
 - `subscription_id`: optional string;
 - `timestamp`: ISO 8601 with an offset or Unix seconds (integer or decimal, also as a string);
-  naive datetimes and times more than 24 hours ahead of receipt are refused; default: receipt;
+  naive datetimes, times before 1970 and times more than 24 hours ahead of receipt are refused;
+  default: receipt;
 - `properties`: a JSON object of at most 8 KiB serialized; the property a sum / max / last /
   weighted_sum metric reads must be present and a number or a decimal string.
+
+Limits checked before anything recursive runs, so that one bad event costs only itself:
+
+- an event's JSON is at most `MAX_EVENT_BYTES` (16 KiB) and nests at most `MAX_JSON_DEPTH` (32)
+  levels of objects/arrays, the event itself counting as one;
+- text is UTF-8; an event with invalid bytes is rejected naming the field that holds them.
+
+Numbers: every JSON number is kept exactly. The value a numeric metric reads may be negative (a
+`sum` of refunds), but must be finite with at most 30 digits before and 30 after the decimal
+point (`MAX_NUMERIC_DIGITS`), so that every sum and every price of accepted events stays inside
+the exact 200-digit arithmetic of `plans/pricing.py`: an accepted event can always be priced.
 
 JSON numbers with a fraction or an exponent decode to `Decimal`, never `float`, so properties are
 stored exactly as sent. Unknown top-level keys are ignored.
@@ -23,6 +35,7 @@ stamped at receipt is still a duplicate), subscription id and the properties as 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -31,11 +44,15 @@ from typing import Any
 
 import msgspec
 
+from billing_site.core.api.fields import EARLIEST_YEAR
+from billing_site.core.json_limits import MAX_JSON_DEPTH, json_too_deep
 from metering.models import NUMERIC_AGGREGATIONS
 
 MAX_ID_LENGTH = 255
 MAX_CODE_LENGTH = 100
 MAX_PROPERTIES_BYTES = 8 * 1024
+MAX_EVENT_BYTES = MAX_PROPERTIES_BYTES + 8 * 1024
+MAX_NUMERIC_DIGITS = 30
 MAX_FUTURE_SECONDS = 24 * 3600
 # Larger exponents are refused when decoding: PostgreSQL's numeric (and so jsonb) cannot hold
 # them, and one such number would otherwise fail the whole batch's statement.
@@ -50,7 +67,8 @@ def utc_us(moment: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * _US + delta.microseconds
 
 
-_MIN_US = utc_us(datetime(1, 1, 2, tzinfo=UTC))
+# Like every datetime the API takes (billing_site.core.api.fields), no earlier than 1970.
+_MIN_US = utc_us(datetime(EARLIEST_YEAR, 1, 1, tzinfo=UTC))
 _DECIMAL_STRING = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 _NUL_ESCAPE = b"\\u0000"
 
@@ -111,13 +129,64 @@ def event_decode(raw: Any) -> Any:
     Decimal).
     """
     try:
-        if isinstance(raw, bytes | msgspec.Raw | bytearray | memoryview):
-            return event_decoder.decode(raw)
-        return event_decoder.decode(_canonical.encode(raw))
+        data = raw if _is_raw(raw) else _canonical.encode(raw)
+    except (TypeError, UnicodeError, OverflowError, RecursionError) as exc:
+        raise EventDecodeError("event", f"not valid JSON: {exc}") from exc
+    if problem := raw_event_problem(data):
+        raise problem
+    try:
+        return event_decoder.decode(data)
     except msgspec.ValidationError as exc:
-        raise ValueError(str(exc).split(" - at ", 1)[0]) from exc
-    except (msgspec.DecodeError, TypeError, UnicodeError, OverflowError) as exc:
-        raise ValueError(f"not valid JSON: {exc}") from exc
+        raise EventDecodeError("event", str(exc).split(" - at ", 1)[0]) from exc
+    except UnicodeError:
+        raise EventDecodeError(_invalid_utf8_path(data), "Not valid UTF-8 text.") from None
+    except (msgspec.DecodeError, TypeError, OverflowError, RecursionError) as exc:
+        raise EventDecodeError("event", f"not valid JSON: {exc}") from exc
+
+
+def _is_raw(raw: Any) -> bool:
+    return isinstance(raw, bytes | msgspec.Raw | bytearray | memoryview)
+
+
+def raw_event_problem(raw: Any) -> EventDecodeError | None:
+    """The size and depth limits of one event's JSON text, checked before decoding it."""
+    size = len(raw)
+    if size > MAX_EVENT_BYTES:
+        return EventDecodeError(
+            "event", f"At most {MAX_EVENT_BYTES} bytes of JSON; this event is {size} bytes."
+        )
+    if json_too_deep(raw):
+        return EventDecodeError("properties", f"Nested more than {MAX_JSON_DEPTH} levels deep.")
+    return None
+
+
+def _invalid_utf8_path(raw: Any) -> str:
+    """Where in the event the invalid UTF-8 bytes are (`properties.name`), else "event"; only
+    on the error path, so a second decode is affordable."""
+    try:
+        value = json.loads(bytes(raw).decode("utf-8", "surrogateescape"))
+    except (ValueError, RecursionError):
+        return "event"
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, str):
+            if _has_surrogate(item):
+                return path or "event"
+        elif isinstance(item, dict | list):
+            pairs = item.items() if isinstance(item, dict) else enumerate(item)
+            for key, child in pairs:
+                if isinstance(key, str) and _has_surrogate(key):
+                    return path or "event"
+                child_path = (
+                    f"{path}[{key}]" if isinstance(key, int) else (f"{path}.{key}" if path else key)
+                )
+                stack.append((child, child_path))
+    return "event"
+
+
+def _has_surrogate(text: str) -> bool:
+    return any("\udc80" <= char <= "\udcff" for char in text)
 
 
 _events_decoder = msgspec.json.Decoder(list[Any], float_hook=_decimal_hook)
@@ -126,24 +195,30 @@ _events_decoder = msgspec.json.Decoder(list[Any], float_hook=_decimal_hook)
 def events_decode(raws: Sequence[Any]) -> list[Any]:
     """Decode many events; an item that cannot be decoded becomes an EventDecodeError.
 
-    Raw JSON items are decoded in one call when they all decode (the common case), else one by
-    one so that a bad item costs only itself."""
+    Raw JSON items are decoded in one call when they all pass the size and depth limits and
+    decode (the common case), else one by one so that a bad item costs only itself."""
     if raws and all(type(raw) is msgspec.Raw for raw in raws):
-        try:
-            return _events_decoder.decode(b"[" + b",".join(raws) + b"]")
-        except msgspec.MsgspecError:
-            pass
+        if not any(raw_event_problem(raw) for raw in raws):
+            try:
+                return _events_decoder.decode(b"[" + b",".join(raws) + b"]")
+            except (msgspec.MsgspecError, UnicodeError, RecursionError, OverflowError):
+                pass
     decoded: list[Any] = []
     for raw in raws:
         try:
             decoded.append(event_decode(raw))
-        except ValueError as exc:
-            decoded.append(EventDecodeError(str(exc)))
+        except EventDecodeError as exc:
+            decoded.append(exc)
     return decoded
 
 
 class EventDecodeError(ValueError):
-    pass
+    """One event that cannot be decoded: `field` names where (`event` when it is the whole)."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(reason)
+        self.field = field
+        self.reason = reason
 
 
 def payload_hash(
@@ -202,6 +277,7 @@ _NOT_A_TIMESTAMP = (
     "Not a timestamp: use ISO 8601 with an offset (2024-05-01T12:00:00Z) or Unix seconds."
 )
 _NAIVE = "The timestamp has no UTC offset; add one (Z or +02:00) or send Unix seconds."
+_TOO_EARLY = f"The timestamp is out of range: it must be in {EARLIEST_YEAR} or later."
 _WRONG_TYPE = "Use ISO 8601 with an offset (2024-05-01T12:00:00Z) or Unix seconds."
 
 
@@ -220,6 +296,8 @@ def timestamp_parse(value: Any, *, received_us: int) -> tuple[int | None, str]:
                 return None, _NOT_A_TIMESTAMP
             if moment.utcoffset() is None:
                 return None, _NAIVE
+            if moment.year < EARLIEST_YEAR:
+                return None, _TOO_EARLY
             us = utc_us(moment)
             unix_seconds = False
     if not unix_seconds:
@@ -238,20 +316,33 @@ def timestamp_parse(value: Any, *, received_us: int) -> tuple[int | None, str]:
         )
         return None, f"The timestamp is more than 24 hours in the future.{hint}"
     if us < _MIN_US:
-        return None, "The timestamp is out of range."
+        return None, _TOO_EARLY
     return us, ""
 
 
-def _numeric_value_ok(value: Any) -> bool:
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int):
-        return True
-    if isinstance(value, Decimal):
-        return value.is_finite()
+_NUMERIC_LIMIT = 10**MAX_NUMERIC_DIGITS
+_NOT_NUMERIC = "Must be a number or a decimal string."
+_NUMERIC_RANGE = (
+    f"Must have at most {MAX_NUMERIC_DIGITS} digits before and {MAX_NUMERIC_DIGITS} after the "
+    "decimal point."
+)
+
+
+def _numeric_value_problem(value: Any) -> str:
+    """ "" when `value` is a number a metric can aggregate and pricing can price, else why not."""
+    if type(value) is int:
+        return "" if -_NUMERIC_LIMIT < value < _NUMERIC_LIMIT else _NUMERIC_RANGE
     if isinstance(value, str):
-        return len(value) <= 100 and _DECIMAL_STRING.fullmatch(value) is not None
-    return False
+        if len(value) > 100 or _DECIMAL_STRING.fullmatch(value) is None:
+            return _NOT_NUMERIC
+        value = Decimal(value)
+    if type(value) is not Decimal or not value.is_finite():
+        return _NOT_NUMERIC
+    if value and (
+        value.adjusted() >= MAX_NUMERIC_DIGITS or value.as_tuple().exponent < -MAX_NUMERIC_DIGITS  # type: ignore[operator]
+    ):
+        return _NUMERIC_RANGE
+    return ""
 
 
 def _strip_nul(value: Any) -> Any:
@@ -337,13 +428,8 @@ def event_validate(
                 f"Required by the {metric.aggregation} metric '{code}'.",
                 event,
             )
-        if not _numeric_value_ok(properties[numeric_property]):
-            return Rejection(
-                index,
-                f"properties.{numeric_property}",
-                "Must be a number or a decimal string.",
-                event,
-            )
+        if problem := _numeric_value_problem(properties[numeric_property]):
+            return Rejection(index, f"properties.{numeric_property}", problem, event)
 
     return ParsedEvent(
         index=index,

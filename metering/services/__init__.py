@@ -8,9 +8,14 @@ from metering.services.ingest import (
     usage_events_ingest,
 )
 from metering.services.metrics import (
+    billable_metric_archive,
     billable_metric_create,
+    billable_metric_delete,
+    billable_metric_unarchive,
     billable_metric_update,
     metric_usage_check_register,
+    metric_usage_described,
+    metric_usage_description_register,
     metric_used_by,
 )
 
@@ -18,10 +23,15 @@ __all__ = [
     "EventOutcome",
     "IngestResult",
     "Outcome",
+    "billable_metric_archive",
     "billable_metric_create",
+    "billable_metric_delete",
+    "billable_metric_unarchive",
     "billable_metric_update",
     "ingest_listener_register",
     "metric_usage_check_register",
+    "metric_usage_described",
+    "metric_usage_description_register",
     "metric_used_by",
     "usage_events_ingest",
 ]

@@ -103,7 +103,7 @@ def usage_events_ingest(
 
     decoded = events_decode(events)
     rejections: list[Rejection] = [
-        Rejection(index, "event", f"Unusable event: {event}.", None)
+        Rejection(index, event.field, event.reason, None)
         for index, event in enumerate(decoded)
         if type(event) is EventDecodeError
     ]

@@ -13,9 +13,10 @@ from django.contrib import admin, messages
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.html import format_html
 
+from billing_site.core.admin_views import admin_path
 from plans.admin import version_views
 from plans.admin._base import ServiceAdmin, changed_data
 from plans.admin.display import charge_properties_html, example_text
@@ -205,16 +206,13 @@ class PlanAdmin(ServiceAdmin):
         return HttpResponseRedirect(version_url(draft))
 
     def get_urls(self) -> list:
-        view = self.admin_site.admin_view
         return [
-            path(
+            admin_path(
+                self,
                 "<path:object_id>/new-draft/",
-                view(
-                    lambda request, object_id: version_views.plan_new_draft(
-                        self, request, object_id
-                    )
-                ),
+                lambda request, object_id: version_views.plan_new_draft(self, request, object_id),
                 name="plans_plan_new_draft",
+                permission="plans.add_planversion",
             ),
             *super().get_urls(),
         ]
@@ -414,36 +412,20 @@ class PlanVersionAdmin(ServiceAdmin):
         return super().change_view(request, object_id, form_url, extra)
 
     def get_urls(self) -> list:
-        def wrap(view: Any) -> Any:
-            return self.admin_site.admin_view(
-                lambda request, object_id: view(self, request, object_id)
+        def page(route: str, view: Any, name: str, permission: str) -> Any:
+            return admin_path(
+                self,
+                f"<path:object_id>/{route}/",
+                lambda request, object_id: view(self, request, object_id),
+                name=f"plans_planversion_{name}",
+                permission=permission,
             )
 
         return [
-            path(
-                "<path:object_id>/publish/",
-                wrap(version_views.publish),
-                name="plans_planversion_publish",
-            ),
-            path(
-                "<path:object_id>/draft-from/",
-                wrap(version_views.draft_from),
-                name="plans_planversion_draft_from",
-            ),
-            path(
-                "<path:object_id>/compare/",
-                wrap(version_views.compare),
-                name="plans_planversion_compare",
-            ),
-            path(
-                "<path:object_id>/archive/",
-                wrap(version_views.archive),
-                name="plans_planversion_archive",
-            ),
-            path(
-                "<path:object_id>/migrate/",
-                wrap(version_views.migrate),
-                name="plans_planversion_migrate",
-            ),
+            page("publish", version_views.publish, "publish", "plans.change_planversion"),
+            page("draft-from", version_views.draft_from, "draft_from", "plans.add_planversion"),
+            page("compare", version_views.compare, "compare", "plans.view_planversion"),
+            page("archive", version_views.archive, "archive", "plans.change_planversion"),
+            page("migrate", version_views.migrate, "migrate", "plans.change_subscription"),
             *super().get_urls(),
         ]

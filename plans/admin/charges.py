@@ -11,10 +11,11 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
+from billing_site.core.admin_views import admin_path
 from plans.admin._base import ServiceAdmin, changed_data
 from plans.admin.catalog import version_url
 from plans.admin.display import (
@@ -103,6 +104,8 @@ class ChargeAdmin(ServiceAdmin):
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "metric":
+            field.queryset = field.queryset.filter(archived_at__isnull=True)
         version_id = request.GET.get("version") or request.POST.get("version")
         if db_field.name == "metric" and version_id and version_id.isdigit():
             taken = Charge.objects.filter(version_id=int(version_id)).values("metric_id")
@@ -198,8 +201,14 @@ class ChargeAdmin(ServiceAdmin):
         return super().render_change_form(request, context, add, change, **kw)
 
     def get_urls(self) -> list:
-        preview = self.admin_site.admin_view(require_POST(self.preview_view))
-        return [path("preview/", preview, name="plans_charge_preview"), *super().get_urls()]
+        preview = admin_path(
+            self,
+            "preview/",
+            require_POST(self.preview_view),
+            name="plans_charge_preview",
+            permission="plans.view_charge",
+        )
+        return [preview, *super().get_urls()]
 
     def preview_view(self, request: HttpRequest) -> JsonResponse:
         """The live example: "N units cost X", with the breakdown, for the form as typed."""

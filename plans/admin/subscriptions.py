@@ -8,11 +8,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from billing_site.core.admin_confirm import confirm_action
+from billing_site.core.admin_views import admin_path
 from plans.admin._base import ServiceAdmin
 from plans.admin.display import charge_summary, plain
 from plans.admin.migration import migration_flow
@@ -308,16 +308,16 @@ class SubscriptionAdmin(ServiceAdmin):
     # --- ending an override --------------------------------------------------------------------
 
     def get_urls(self) -> list:
-        view = self.admin_site.admin_view(
-            lambda request, object_id, override_id: override_end(
-                self, request, object_id, override_id
-            )
-        )
+        # Ending an override changes the price, as adding one does: the override permission.
         return [
-            path(
+            admin_path(
+                self,
                 "<path:object_id>/overrides/<int:override_id>/end/",
-                view,
+                lambda request, object_id, override_id: override_end(
+                    self, request, object_id, override_id
+                ),
                 name="plans_subscription_override_end",
+                permission="plans.change_subscriptionoverride",
             ),
             *super().get_urls(),
         ]

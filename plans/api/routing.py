@@ -17,10 +17,13 @@ class _ScopesByMethod:
 
     def __get__(self, view: APIView | None, owner: type) -> tuple[str, ...]:
         request = getattr(view, "request", None)
-        route = self.routes.get(request.method) if request is not None else None
+        method = request.method if request is not None else None
+        if method in ("HEAD", "OPTIONS") and "GET" in self.routes:
+            method = "GET"  # they read what GET reads, so they need what GET needs
+        route = self.routes.get(method) if method is not None else None
         if route is not None:
             return tuple(getattr(route, "required_scopes", ()))
-        # Any other method (OPTIONS, HEAD): demand every scope the operations need.
+        # Any other method: demand every scope the operations need.
         return tuple(
             sorted({s for r in self.routes.values() for s in getattr(r, "required_scopes", ())})
         )

@@ -125,3 +125,22 @@ def soft_caps_without_charge(*, version: PlanVersion) -> list[str]:
         for pf in version.features.select_related("feature").order_by("feature__slug")
         if pf.feature.kind == "metered" and pf.cap == "soft" and pf.feature.metric_id not in charged
     ]
+
+
+def metric_uses_in_catalog(metric: BillableMetric) -> list[str]:
+    """Where plan versions and features use the metric, one line each, for its admin page.
+
+    Registered with metering in PlansConfig.ready."""
+    charges = (
+        Charge.objects.filter(metric=metric)
+        .select_related("version__plan")
+        .order_by("version__plan__code", "version__number")
+    )
+    lines = [
+        f"Plan {charge.version.plan.code} v{charge.version.number} "
+        f"({charge.version.get_status_display().lower()}): charge"
+        for charge in charges
+    ]
+    features = Feature.objects.filter(metric=metric).order_by("slug")
+    lines += [f"Feature {feature.slug}" for feature in features]
+    return lines

@@ -314,6 +314,10 @@ def charge_create(
     """Add a charge to a draft; properties are validated now, with messages naming tier and
     field (``properties.graduated_ranges[1].from_value``)."""
     version = draft_locked(version)
+    if BillableMetric.objects.filter(pk=metric.pk, archived_at__isnull=False).exists():
+        raise ValidationError(
+            {"metric": [f"{metric.code} is archived: it is offered to no new charge."]}
+        )
     _metric_free(version, metric)
     if position is None:
         position = (version.charges.aggregate(top=Max("position"))["top"] or 0) + 1

@@ -1,7 +1,8 @@
 from rest_framework import serializers
 
+from billing_site.core.api.fields import JsonObjectField
+from billing_site.core.api.pagination import PageInputSerializer
 from billing_site.core.money import CURRENCY_CODE_REGEX
-from plans.api.pagination import PageInputSerializer
 from plans.models import Customer
 
 _CURRENCY = {
@@ -12,11 +13,15 @@ _CURRENCY = {
 
 
 class CustomerCreateInputSerializer(serializers.Serializer):
-    external_id = serializers.CharField(max_length=255)
+    external_id = serializers.RegexField(
+        r"^[^/]+$",
+        max_length=255,
+        error_messages={"invalid": "Must not contain '/': the id is part of the customer's URL."},
+    )
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     email = serializers.EmailField(required=False, allow_blank=True, default="")
     currency = serializers.RegexField(required=False, allow_blank=True, default="", **_CURRENCY)
-    metadata = serializers.DictField(required=False, default=dict)
+    metadata = JsonObjectField(required=False, default=dict)
     member_ids = serializers.ListField(
         child=serializers.CharField(max_length=255), required=False, default=list
     )
@@ -26,7 +31,7 @@ class CustomerUpdateInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     email = serializers.EmailField(required=False, allow_blank=True)
     currency = serializers.RegexField(required=False, allow_blank=True, **_CURRENCY)
-    metadata = serializers.DictField(required=False)
+    metadata = JsonObjectField(required=False)
 
     def validate(self, attrs: dict) -> dict:
         unknown = sorted(set(self.initial_data) - set(self.fields))

@@ -1,6 +1,12 @@
 from django.utils import timezone
 from rest_framework import serializers
 
+from billing_site.core.api.fields import (
+    AwareDateTimeField,
+    JsonBooleanField,
+    JsonValueField,
+    duration_days_field,
+)
 from plans.models import BillingTime, Subscription, SubscriptionOverride
 from plans.services import CHANGE_TIMINGS
 
@@ -18,13 +24,11 @@ class SubscriptionCreateInputSerializer(serializers.Serializer):
     external_id = serializers.CharField(
         max_length=255, required=False, allow_blank=True, default=""
     )
-    started_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    started_at = AwareDateTimeField(required=False, allow_null=True, default=None)
     billing_time = serializers.ChoiceField(
         choices=BillingTime.choices, default=BillingTime.ANNIVERSARY
     )
-    trial_days = serializers.IntegerField(
-        min_value=0, required=False, allow_null=True, default=None
-    )
+    trial_days = duration_days_field(required=False, allow_null=True, default=None)
 
 
 class SubscriptionListInputSerializer(serializers.Serializer):
@@ -35,7 +39,7 @@ class SubscriptionListInputSerializer(serializers.Serializer):
 
 
 class SubscriptionCancelInputSerializer(serializers.Serializer):
-    at_period_end = serializers.BooleanField(default=True)
+    at_period_end = JsonBooleanField(default=True)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
@@ -49,7 +53,7 @@ class SubscriptionChangePlanInputSerializer(serializers.Serializer):
         default=None,
         help_text="Default: upgrades immediately, downgrades at period end.",
     )
-    effective_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    effective_at = AwareDateTimeField(required=False, allow_null=True, default=None)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
     def validate(self, attrs: dict) -> dict:
@@ -115,14 +119,14 @@ class SubscriptionOverrideCreateInputSerializer(serializers.Serializer):
         default="",
         help_text="For a feature (or credit) override: the feature's slug.",
     )
-    value = serializers.JSONField()
-    valid_from = serializers.DateTimeField(required=False, allow_null=True, default=None)
-    valid_until = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    value = JsonValueField()
+    valid_from = AwareDateTimeField(required=False, allow_null=True, default=None)
+    valid_until = AwareDateTimeField(required=False, allow_null=True, default=None)
     reason = serializers.CharField()
 
 
 class SubscriptionOverrideEndInputSerializer(serializers.Serializer):
-    at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    at = AwareDateTimeField(required=False, allow_null=True, default=None)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
@@ -131,7 +135,7 @@ class SubscriptionOverrideOutputSerializer(serializers.Serializer):
     kind = serializers.CharField()
     metric = serializers.SerializerMethodField()
     feature = serializers.SerializerMethodField()
-    value = serializers.JSONField()
+    value = JsonValueField()
     valid_from = serializers.DateTimeField(allow_null=True)
     valid_until = serializers.DateTimeField(allow_null=True)
     state = serializers.SerializerMethodField(help_text="scheduled, active, ended or withdrawn.")

@@ -5,8 +5,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from billing_site.core.api.pagination import page
 from billing_site.core.api.serializers import ERROR_RESPONSE
-from plans.api.pagination import page
 from plans.api.serializers.customers import (
     CustomerArchiveInputSerializer,
     CustomerCreateInputSerializer,

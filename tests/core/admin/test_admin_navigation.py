@@ -107,4 +107,4 @@ def test_api_403_keeps_the_error_shape():
     request = RequestFactory().get("/api/v1/anything")
     response = permission_denied_handler(request)
     assert response.status_code == 403
-    assert b'"code": "permission_denied"' in response.content
+    assert b'"code": "forbidden"' in response.content

@@ -120,3 +120,20 @@ def test_creating_a_key_with_an_unknown_scope_is_refused(make_api_key):
         make_api_key(scopes=["events:write", "root:all"])
     assert excinfo.value.message_dict == {"scopes": ["Unknown scope(s): root:all."]}
     assert ApiKey.objects.count() == 0
+
+
+@pytest.mark.parametrize("method", ["HEAD", "OPTIONS"])
+@pytest.mark.parametrize(
+    ("scopes", "status"), [(["customers:read"], 200), (["customers:write"], 403)]
+)
+def test_head_and_options_need_the_scope_of_get(make_api_key, api_client, method, scopes, status):
+    # given: GET /customers needs customers:read, POST needs customers:write
+    _, raw_key = make_api_key(scopes=scopes)
+
+    # when
+    response = api_client.generic(
+        method, "/api/v1/customers", HTTP_AUTHORIZATION=f"Bearer {raw_key}"
+    )
+
+    # then
+    assert response.status_code == status

@@ -3,10 +3,11 @@ import json
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django_celery_beat.models import PeriodicTask
 
 from billing_site.core.models import ApiKey
+from billing_site.core.scopes import SCOPES
 
 pytestmark = pytest.mark.django_db
 
@@ -67,3 +68,19 @@ def test_setup_periodic_tasks_updates_by_name_without_duplicates(settings):
     names = list(PeriodicTask.objects.values_list("name", flat=True))
     for name in settings.BEAT_SCHEDULE:
         assert names.count(name) == 1
+
+
+def test_create_api_key_prints_a_working_key_with_every_scope():
+    # when
+    raw_key = run("create_api_key", "--name", "fuzz", "--all-scopes").strip()
+
+    # then
+    api_key = ApiKey.objects.get(name="fuzz")
+    assert raw_key.startswith(f"bk_{api_key.prefix}_")
+    assert set(api_key.scopes) == set(SCOPES)
+
+
+def test_create_api_key_refuses_an_invalid_rate():
+    with pytest.raises(CommandError, match="N/second, N/minute"):
+        run("create_api_key", "--name", "x", "--scope", "usage:read", "--rate", "lots")
+    assert not ApiKey.objects.exists()

@@ -166,9 +166,9 @@ def test_change_page_checks_event_use_with_one_query(
 ):
     # given
     metric = make_metric("api_calls")
-    # when / then: session, user, metric, one EXISTS on events (and one on charges once the
-    # catalog registers its check); nothing per field
-    with django_assert_max_num_queries(6) as captured:
+    # when / then: session, user, metric, one EXISTS on events, the catalog's checks (charges,
+    # features) and its list of uses (charges, features); nothing per field
+    with django_assert_max_num_queries(9) as captured:
         response = admin_client.get(f"/admin/metering/billablemetric/{metric.pk}/change/")
     assert response.status_code == 200
     event_queries = [q["sql"] for q in captured.captured_queries if "metering_event" in q["sql"]]
@@ -176,8 +176,24 @@ def test_change_page_checks_event_use_with_one_query(
     assert "LIMIT 1" in event_queries[0]
 
 
-def test_metrics_cannot_be_deleted(admin_client, make_metric):
+def test_a_metric_with_events_cannot_be_deleted(admin_client, make_metric, make_events):
     metric = make_metric("api_calls")
+    make_events(1, code="api_calls")
     response = admin_client.get(f"/admin/metering/billablemetric/{metric.pk}/delete/")
     assert response.status_code == 403
     assert BillableMetric.objects.filter(pk=metric.pk).exists()
+
+
+def test_an_unused_metric_can_be_deleted_and_the_deletion_is_audited(admin_client, make_metric):
+    # given
+    metric = make_metric("typo_metric")
+
+    # when
+    response = admin_client.post(
+        f"/admin/metering/billablemetric/{metric.pk}/delete/", {"post": "yes"}
+    )
+
+    # then
+    assert response.status_code == 302
+    assert not BillableMetric.objects.filter(pk=metric.pk).exists()
+    assert AuditLogEntry.objects.filter(action="billable_metric.deleted").count() == 1

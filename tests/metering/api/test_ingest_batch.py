@@ -154,7 +154,9 @@ def test_the_schema_documents_the_ingest_endpoints(client):
     single = schema["paths"]["/api/v1/events"]["post"]
     batch = schema["paths"]["/api/v1/events/batch"]["post"]
     lookup = schema["paths"]["/api/v1/events/lookup"]["post"]
-    assert set(single["responses"]) == {"200", "201", "400", "409"}
+    assert set(single["responses"]) == {
+        *("200", "201", "400", "401", "403", "409", "413", "415", "429")
+    }
     assert set(batch["responses"]) >= {"200", "400"}
     assert set(lookup["responses"]) >= {"200", "400"}
     body = batch["requestBody"]["content"]["application/json"]["schema"]["$ref"]

@@ -16,10 +16,11 @@ def test_a_metric_that_a_charge_prices_keeps_its_code_and_aggregation():
     with pytest.raises(ValidationError) as raised:
         billable_metric_update(metric=metric, code="api-calls-v2", aggregation="sum")
     # then
-    assert raised.value.message_dict == {
-        "code": ["Cannot change once charges use this metric."],
-        "aggregation": ["Cannot change once charges use this metric."],
-    }
+    why = (
+        "Cannot change once charges use this metric: it would change what was already measured "
+        "and billed. Make a new metric from this one instead."
+    )
+    assert raised.value.message_dict == {"code": [why], "aggregation": [why]}
     metric.refresh_from_db()
     assert (metric.code, metric.aggregation) == ("api-calls", "count")
 
