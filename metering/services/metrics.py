@@ -1,9 +1,9 @@
 """Writes of billable metrics.
 
-A metric's code, aggregation and property are what its stored events and the charges priced on
-it mean, so they are frozen once anything uses the metric. Metering sees its own events; apps
-above it (the catalog's charges) register a usage check here instead of being imported, keeping
-the layers one-way (DESIGN.md).
+A metric's code, aggregation, property, recurrence and weighted-sum mode are what its stored
+events and the charges priced on it mean, so they are frozen once anything uses the metric.
+Metering sees its own events; apps above it (the catalog's charges) register a usage check here
+instead of being imported, keeping the layers one-way (DESIGN.md).
 """
 
 from collections.abc import Callable
@@ -14,12 +14,12 @@ from django.db import transaction
 
 from billing_site.core.audit import audit_log_write
 from metering.ingest.selectors import metric_in_use_by_events
-from metering.models import BillableMetric, Rounding
+from metering.models import BillableMetric, Rounding, WeightedSumMode
 
 # A check answers what uses the metric ("events", "charges"), or None when nothing does.
 MetricUsageCheck = Callable[[BillableMetric], str | None]
 
-FROZEN_ONCE_USED = ("code", "aggregation", "field_name")
+FROZEN_ONCE_USED = ("code", "aggregation", "field_name", "recurring", "weighted_sum_mode")
 EDITABLE_FIELDS = (
     "code",
     "name",
@@ -28,6 +28,8 @@ EDITABLE_FIELDS = (
     "field_name",
     "filters",
     "weights",
+    "recurring",
+    "weighted_sum_mode",
     "rounding",
     "rounding_precision",
 )
@@ -65,6 +67,8 @@ def billable_metric_create(
     description: str = "",
     filters: dict[str, list[Any]] | None = None,
     weights: dict[str, Any] | None = None,
+    recurring: bool = False,
+    weighted_sum_mode: str = WeightedSumMode.LEVEL,
     rounding: str = Rounding.NONE,
     rounding_precision: int = 0,
     actor: Any = None,
@@ -77,6 +81,8 @@ def billable_metric_create(
         field_name=field_name,
         filters=filters or {},
         weights=weights,
+        recurring=recurring,
+        weighted_sum_mode=weighted_sum_mode,
         rounding=rounding,
         rounding_precision=rounding_precision,
     )

@@ -19,6 +19,7 @@ def _form(**overrides: str) -> dict[str, str]:
         "field_name": "tokens",
         "filters": "{}",
         "weights": "",
+        "weighted_sum_mode": "level",
         "rounding": "none",
         "rounding_precision": "0",
     }
