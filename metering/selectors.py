@@ -200,6 +200,31 @@ def usage_event_values(
     return [value for (value,) in _fetch(sql, params)]
 
 
+def usage_event_values_split(
+    *,
+    metric: BillableMetric,
+    customer_id: str,
+    start: datetime,
+    end: datetime,
+    split: Split,
+    subscription_id: str | None = None,
+) -> dict[tuple[int, tuple[str | None, ...]], list[Decimal]]:
+    """`usage_event_values` per bucket and group of `split`, in one query."""
+    _check_period(start, end)
+    sql, params = event_values_sql(
+        metric,
+        customer_id=customer_id,
+        start=start,
+        end=end,
+        subscription_id=subscription_id,
+        split=split,
+    )
+    values: dict[tuple[int, tuple[str | None, ...]], list[Decimal]] = {}
+    for bucket, group, value in _fetch(sql, params):
+        values.setdefault((int(bucket), tuple(group)), []).append(value)
+    return values
+
+
 def usage_summary_for_customer(
     *,
     customer_id: str,

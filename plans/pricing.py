@@ -25,6 +25,11 @@ Invariants
   transactions are ``event_values`` in time order (they must sum to ``units``); without event
   values, ``units`` is one transaction, so callers pricing per-event settings
   (``free_units_per_events``, min/max) must pass the events. A zero free limit counts as not set.
+- Pricing groups (Lago's ``grouped_by``, also ``pricing_group_keys``): any model may list event
+  properties to price separately per distinct combination of their values. ``price`` prices one
+  group's units (the key changes nothing in it); ``price_groups`` prices each group the caller
+  aggregated, so ``standard {amount: 10, grouped_by: [region]}`` with 2 units in us and 1 in eu
+  gives two results, 20 and 10.
 """
 
 from __future__ import annotations
@@ -57,6 +62,10 @@ _KEYS: dict[str, tuple[str, ...]] = {
     ),
 }
 _TIER_KEYS = ("from_value", "to_value", "per_unit_amount", "flat_amount")
+GROUPING_KEYS = ("grouped_by", "pricing_group_keys")
+# Lago prorates only these models (a unit's share of the period scales its price linearly).
+PRORATABLE_MODELS = ("standard", "graduated", "volume")
+Group = tuple[tuple[str, str | None], ...]  # ((property, value or None), ...)
 
 
 @dataclass(frozen=True)
@@ -159,6 +168,43 @@ def price(
             return ChargeResult(amount=amount, units=quantity, breakdown=tuple(rows))
     except Inexact:
         raise PricingError("units", "The amount has too many digits to compute exactly.") from None
+
+
+def grouping_keys(properties: Mapping[str, Any]) -> tuple[str, ...]:
+    """The properties a charge's price is grouped by (``grouped_by`` or ``pricing_group_keys``),
+    in their order; () when not grouped. Assumes valid properties."""
+    if not isinstance(properties, Mapping):
+        return ()
+    keys: list[str] = []
+    for name in GROUPING_KEYS:
+        for key in properties.get(name) or ():
+            if key not in keys:
+                keys.append(key)
+    return tuple(keys)
+
+
+@dataclass(frozen=True)
+class GroupResult:
+    group: Group
+    result: ChargeResult
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"group": dict(self.group)} | self.result.as_dict()
+
+
+def price_groups(
+    model: ChargeModel,
+    properties: Mapping[str, Any],
+    units_by_group: Mapping[Group, Decimal],
+    event_values_by_group: Mapping[Group, Sequence[Decimal]] | None = None,
+) -> tuple[GroupResult, ...]:
+    """Price each group's units on its own (Lago's pricing groups), in the order given: tiers,
+    free units and flat amounts apply per group."""
+    values = event_values_by_group or {}
+    return tuple(
+        GroupResult(group, price(model, properties, units, values.get(group, ())))
+        for group, units in units_by_group.items()
+    )
 
 
 def validate_properties(model: ChargeModel, properties: Mapping[str, Any]) -> dict[str, list[str]]:
@@ -297,7 +343,8 @@ def _parse(model: str, properties: Mapping[str, Any]) -> tuple[_Spec | None, _Er
     if not isinstance(properties, Mapping):
         errors.add("properties", f"The {model} model's properties must be an object.")
         return None, errors
-    _check_keys(properties, _KEYS[model], "", f"the {model} model", errors)
+    _check_keys(properties, _KEYS[model] + GROUPING_KEYS, "", f"the {model} model", errors)
+    _check_grouping(properties, errors)
     spec: _Spec | None
     if model in ("graduated", "volume"):
         key = f"{model}_ranges"
@@ -307,6 +354,22 @@ def _parse(model: str, properties: Mapping[str, Any]) -> tuple[_Spec | None, _Er
     else:
         spec = _parse_unit_price(model, properties, errors)
     return (None if errors else spec), errors
+
+
+def _check_grouping(properties: Mapping[str, Any], errors: _Errors) -> None:
+    for name in GROUPING_KEYS:
+        keys = properties.get(name)
+        if keys is None:
+            continue
+        if (
+            not isinstance(keys, list | tuple)
+            or not all(isinstance(k, str) and k.strip() for k in keys)
+            or len(set(keys)) != len(keys)
+        ):
+            errors.add(
+                name,
+                f'{name} must be a list of distinct event property names, e.g. ["region"].',
+            )
 
 
 def _check_keys(

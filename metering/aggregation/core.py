@@ -447,18 +447,22 @@ def event_values_sql(
     start: datetime,
     end: datetime,
     subscription_id: str | None = None,
+    split: Split | None = None,
 ) -> tuple[str, Params]:
     """What each event of the period adds, in time order (timestamp, received_at, id): 1 for
     count, the (weighted) value for numeric aggregations, and for unique_count 1 where the event
-    brings a value not seen earlier in the period, else 0 (so the values add up to the count)."""
+    brings a value not seen earlier in the period (in its bucket and group), else 0 (so the
+    values add up to the count). With a `split`, rows (f, g, value), else (value,)."""
     window = Window(
         start=start, end=end, customer_ids=[customer_id], subscription_id=subscription_id
     )
-    events, params = events_sql(metric, window)
+    events, params = events_sql(metric, window, split=split)
     value = "s.v"
+    partition = "s.v" if split is None else "s.f, s.g, s.v"
     if metric.aggregation == UNIQUE_COUNT:
         value = (
-            "CASE WHEN row_number() OVER (PARTITION BY s.v ORDER BY s.ts, s.received_at, s.id)"
-            " = 1 THEN 1::numeric ELSE 0::numeric END"
+            f"CASE WHEN row_number() OVER (PARTITION BY {partition} "
+            "ORDER BY s.ts, s.received_at, s.id) = 1 THEN 1::numeric ELSE 0::numeric END"
         )
-    return f"SELECT {value} FROM ({events}) s ORDER BY s.ts, s.received_at, s.id", params
+    columns = value if split is None else f"s.f, s.g, {value}"
+    return f"SELECT {columns} FROM ({events}) s ORDER BY s.ts, s.received_at, s.id", params

@@ -11,6 +11,11 @@ from plans.selectors.catalog import (
     plan_version_with_details,
     plans_published_list,
 )
+from plans.selectors.charge_usage import (
+    ChargeUsage,
+    ChargeUsageResult,
+    charge_usage_for_period,
+)
 from plans.selectors.customers import customer_get, customers_list
 from plans.selectors.diff import (
     FieldChange,
@@ -43,6 +48,9 @@ from plans.selectors.subscriptions import (
 )
 
 __all__ = [
+    "ChargeUsage",
+    "ChargeUsageResult",
+    "charge_usage_for_period",
     "MIGRATION_WHENS",
     "CreditAllowance",
     "EffectiveCharge",

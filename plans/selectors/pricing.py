@@ -32,6 +32,8 @@ class EffectiveCharge:
     min_amount: Decimal | None
     position: int
     override_id: int | None = None
+    filters: tuple[Mapping[str, Any], ...] = ()
+    prorated: bool = False
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,8 @@ def pricing_for_subscription(*, subscription: Subscription, at: datetime) -> Eff
             invoice_display_name=charge.invoice_display_name or charge.metric.name,
             min_amount=charge.min_amount,
             position=charge.position,
+            filters=tuple(charge.filters or ()),
+            prorated=charge.prorated,
         )
         for charge in version.charges.select_related("metric").order_by("position", "id")
     }
@@ -198,6 +202,8 @@ def _apply_charge_override(
         ),
         position=current.position,
         override_id=override.pk,
+        filters=current.filters,
+        prorated=current.prorated,
     )
 
 
