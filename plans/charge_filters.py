@@ -21,6 +21,7 @@ Rules
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -41,6 +42,29 @@ def filters_by_specificity(filters: Sequence[Mapping[str, Any]]) -> list[int]:
     """The indexes of ``filters`` in the order an event tries them: most keys first, then as
     listed."""
     return sorted(range(len(filters)), key=lambda i: (-len(filters[i].get("values") or {}), i))
+
+
+def filter_for_event(
+    filters: Sequence[Mapping[str, Any]], properties: Mapping[str, Any]
+) -> int | None:
+    """The index of the filter an event with ``properties`` goes to; None: the default."""
+    for index in filters_by_specificity(filters):
+        values = filters[index].get("values") or {}
+        if all(
+            key in properties
+            and properties[key] is not None
+            and (ANY_VALUE in accepted or _text(properties[key]) in map(_text, accepted))
+            for key, accepted in values.items()
+        ):
+            return index
+    return None
+
+
+def _text(value: Any) -> str:
+    """How an event property compares: as JSON text (2 matches "2", true matches "true")."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value)
 
 
 def filter_label(values: Mapping[str, Sequence[Any]]) -> str:
