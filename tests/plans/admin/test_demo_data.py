@@ -1,3 +1,4 @@
+from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
@@ -12,6 +13,7 @@ from plans.models import (
     Subscription,
     SubscriptionOverride,
 )
+from plans.selectors import charge_usage_for_period, pricing_for_subscription
 
 pytestmark = pytest.mark.django_db
 
@@ -33,12 +35,12 @@ def test_load_demo_twice_creates_the_catalog_once():
     assert _counts() == first
     assert "Plans published" not in out.getvalue()
     assert first == {
-        "Plan": 6,
-        "PlanVersion": 6,
-        "Charge": 8,
+        "Plan": 8,
+        "PlanVersion": 8,
+        "Charge": 10,
         "PlanFeature": 12,
-        "Customer": 5,
-        "Subscription": 5,
+        "Customer": 7,
+        "Subscription": 7,
         "SubscriptionOverride": 1,
     }
 
@@ -58,6 +60,8 @@ def test_demo_plans_are_published_and_priced_as_the_seed_guide_says():
         "enterprise": ("published", "99.0000", "month", 0),
         "payg": ("published", "0.0000", "month", 0),
         "team": ("published", "29.0000", "month", 0),
+        "per-seat": ("published", "0.0000", "month", 0),
+        "llm-regions": ("published", "0.0000", "month", 0),
     }
     subscriptions = dict(
         Subscription.objects.values_list("customer__external_id", "version__plan__code")
@@ -68,6 +72,8 @@ def test_demo_plans_are_published_and_priced_as_the_seed_guide_says():
         "initech": "starter",
         "umbrella": "team",
         "hooli": "payg",
+        "wonka": "per-seat",
+        "tyrell": "llm-regions",
     }
     override = SubscriptionOverride.objects.get()
     assert (override.subscription.customer.external_id, override.value) == (
@@ -75,3 +81,31 @@ def test_demo_plans_are_published_and_priced_as_the_seed_guide_says():
         {"amount": "39.00"},
     )
     assert override.reason == "negotiated discount"
+
+
+def test_the_demo_bills_prorated_seats_and_region_filtered_tokens_by_model():
+    # given the demo month
+    call_command("load_demo", stdout=StringIO())
+    wonka = Subscription.objects.get(customer__external_id="wonka")
+    tyrell = Subscription.objects.get(customer__external_id="tyrell")
+    # when
+    seats = _charge_usage(wonka)
+    tokens = _charge_usage(tyrell)
+    # then wonka's seats come and go, prorated by day; tyrell's tokens split by region and model
+    (seat_result,) = seats.results
+    assert {p.unit for p in seat_result.prorations} >= {"user-2", "user-5", "user-9"}
+    assert 0 < seat_result.units < 9
+    assert {r.display_name for r in tokens.results} == {"LLM tokens, EU", "LLM tokens, US"}
+    assert {r.group["model"] for r in tokens.results} == {
+        "openai/gpt-4o-mini",
+        "openai/gpt-4o",
+        "anthropic/claude-3-5-sonnet",
+    }
+    assert tokens.amount > 0
+
+
+def _charge_usage(subscription):
+    end = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = end - timedelta(days=30)
+    (charge,) = pricing_for_subscription(subscription=subscription, at=end).charges
+    return charge_usage_for_period(subscription=subscription, charge=charge, start=start, end=end)
