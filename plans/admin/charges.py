@@ -4,6 +4,7 @@ The example is computed by the server (``charge/preview/`` calls ``plans.pricing
 never does money math; the script only shows and hides fields and sends the form as it is typed.
 """
 
+import json
 from typing import Any
 
 from django import forms
@@ -37,6 +38,18 @@ def _currency_of(version_id: str | None) -> str:
         if version is not None:
             return version.currency
     return "USD"
+
+
+def _row_properties(row: forms.Form) -> dict[str, Any] | None:
+    """A filter row's price as typed (None when blank or not JSON)."""
+    text = row.data.get(row.add_prefix("properties")) if row.is_bound else None
+    if text is None:
+        text = row.initial.get("properties")
+    try:
+        properties = json.loads(text) if text else None
+    except ValueError:
+        return None
+    return properties if isinstance(properties, dict) and properties else None
 
 
 def _form_messages(form: forms.Form) -> list[str]:
@@ -204,12 +217,32 @@ class ChargeAdmin(ServiceAdmin):
         context.update(
             charge_editable=add or self.has_change_permission(request, obj),
             tiers=getattr(context["adminform"].form, "tiers", None),
-            filter_rows=getattr(context["adminform"].form, "filter_rows", None),
+            filter_rows=self._filter_rows_with_examples(context["adminform"].form, obj, version_id),
             model_fields={model: list(names) for model, names in MODEL_FIELDS.items()},
             preview_url=f"{preview}?version={version_id}" if version_id.isdigit() else preview,
             currency=obj.version.currency if obj else _currency_of(version_id),
         )
         return super().render_change_form(request, context, add, change, **kw)
+
+    @staticmethod
+    def _filter_rows_with_examples(
+        form: forms.Form, obj: Charge | None, version_id: str
+    ) -> list[tuple[forms.Form, str]] | None:
+        """Each filter row with its example sentence (what its price makes of the example
+        units), so every filter reads like the default price's live example."""
+        rows = getattr(form, "filter_rows", None)
+        if rows is None:
+            return None
+        model = (form.data.get("charge_model") if form.is_bound else None) or (
+            obj.charge_model if obj else "standard"
+        )
+        currency = obj.version.currency if obj else _currency_of(version_id)
+        examples = []
+        for row in rows.forms:
+            properties = _row_properties(row)
+            example = "" if properties is None else example_text(model, properties, currency)
+            examples.append((row, example))
+        return examples
 
     def get_urls(self) -> list:
         preview = self.admin_site.admin_view(require_POST(self.preview_view))

@@ -172,3 +172,21 @@ def test_compare_shows_changes_by_filter(admin_client, draft):
     html = " ".join(response.content.decode().split())
     assert "filters.region: eu.properties.amount" in html
     assert '<td class="plans-diff-old">0.01</td><td class="plans-diff-new">0.02</td>' in html
+
+
+def test_each_filter_row_shows_its_own_example(admin_client, draft):
+    # given a draft charge with an eu filter at 0.01 per token
+    tokens = make_metric("llm_tokens", aggregation="sum", field_name="tokens")
+    charge = charge_create(
+        version=draft,
+        metric=tokens,
+        charge_model="standard",
+        properties={"amount": "0.001"},
+        filters=[{"values": {"region": ["eu"]}, "properties": {"amount": "0.01"}}],
+    )
+    # when
+    response = admin_client.get(reverse("admin:plans_charge_change", args=[charge.pk]))
+    # then the row is editable and prices the example units with its own price
+    html = response.content.decode()
+    assert 'value="region = eu"' in html
+    assert '<td class="filter-example">1,500 units cost 15.00 USD</td>' in html
