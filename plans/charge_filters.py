@@ -16,7 +16,8 @@ Rules
 - Each filter (and the default) may group its price by event properties (``grouped_by``): see
   ``plans.pricing``.
 - Proration (``prorated``) applies to standard, graduated and volume charges over a recurring sum
-  or unique_count metric, as in Lago.
+  or unique_count metric, as in Lago. A percentage charge prices the period's transactions, so
+  its metric is not recurring.
 """
 
 from __future__ import annotations
@@ -141,6 +142,12 @@ def charge_errors(
         name = raw.get("invoice_display_name", "")
         if not isinstance(name, str) or len(name) > 200:
             add(f"{prefix}.invoice_display_name", "Use a text of at most 200 characters.")
+    if charge_model == "percentage" and metric_recurring:
+        add(
+            "charge_model",
+            "A percentage charge prices each transaction of the period, so its metric cannot "
+            "be recurring.",
+        )
     if prorated:
         if charge_model not in PRORATABLE_MODELS:
             add(

@@ -84,6 +84,11 @@ def _errors(**overrides):
             "prorated",
         ),
         ("not recurring", {"prorated": True, "metric_recurring": False}, "prorated"),
+        (
+            "percentage on a recurring metric",
+            {"charge_model": "percentage", "properties": {"rate": "1"}},
+            "charge_model",
+        ),
         ("a max metric", {"prorated": True, "metric_aggregation": "max"}, "prorated"),
         (
             "filter without values",
