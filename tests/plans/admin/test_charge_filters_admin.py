@@ -190,3 +190,15 @@ def test_each_filter_row_shows_its_own_example(admin_client, draft):
     html = response.content.decode()
     assert 'value="region = eu"' in html
     assert '<td class="filter-example">1,500 units cost 15.00 USD</td>' in html
+
+
+def test_the_add_page_offers_a_filter_row_grouping_keys_and_proration(admin_client, draft):
+    # when
+    response = admin_client.get(f"{ADD_URL}?version={draft.pk}")
+    # then
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'name="filters-TOTAL_FORMS" value="1"' in html
+    assert 'name="filters-0-values"' in html
+    assert 'name="grouped_by"' in html
+    assert 'name="prorated"' in html
