@@ -26,7 +26,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from plans.pricing import PRORATABLE_MODELS, grouping_keys, validate_properties
+from plans.pricing import PRORATABLE_MODELS, validate_properties
+from plans.pricing_groups import grouping_keys
 
 ANY_VALUE = "__ALL_FILTER_VALUES__"
 FILTER_KEYS = ("values", "properties", "invoice_display_name")

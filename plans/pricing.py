@@ -27,9 +27,9 @@ Invariants
   (``free_units_per_events``, min/max) must pass the events. A zero free limit counts as not set.
 - Pricing groups (Lago's ``grouped_by``, also ``pricing_group_keys``): any model may list event
   properties to price separately per distinct combination of their values. ``price`` prices one
-  group's units (the key changes nothing in it); ``price_groups`` prices each group the caller
-  aggregated, so ``standard {amount: 10, grouped_by: [region]}`` with 2 units in us and 1 in eu
-  gives two results, 20 and 10.
+  group's units (the key changes nothing in it); ``plans.pricing_groups.price_groups`` prices each
+  group the caller aggregated, so ``standard {amount: 10, grouped_by: [region]}`` with 2 units
+  in us and 1 in eu gives two results, 20 and 10.
 """
 
 from __future__ import annotations
@@ -65,7 +65,6 @@ _TIER_KEYS = ("from_value", "to_value", "per_unit_amount", "flat_amount")
 GROUPING_KEYS = ("grouped_by", "pricing_group_keys")
 # Lago prorates only these models (a unit's share of the period scales its price linearly).
 PRORATABLE_MODELS = ("standard", "graduated", "volume")
-Group = tuple[tuple[str, str | None], ...]  # ((property, value or None), ...)
 
 
 @dataclass(frozen=True)
@@ -168,43 +167,6 @@ def price(
             return ChargeResult(amount=amount, units=quantity, breakdown=tuple(rows))
     except Inexact:
         raise PricingError("units", "The amount has too many digits to compute exactly.") from None
-
-
-def grouping_keys(properties: Mapping[str, Any]) -> tuple[str, ...]:
-    """The properties a charge's price is grouped by (``grouped_by`` or ``pricing_group_keys``),
-    in their order; () when not grouped. Assumes valid properties."""
-    if not isinstance(properties, Mapping):
-        return ()
-    keys: list[str] = []
-    for name in GROUPING_KEYS:
-        for key in properties.get(name) or ():
-            if key not in keys:
-                keys.append(key)
-    return tuple(keys)
-
-
-@dataclass(frozen=True)
-class GroupResult:
-    group: Group
-    result: ChargeResult
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"group": dict(self.group)} | self.result.as_dict()
-
-
-def price_groups(
-    model: ChargeModel,
-    properties: Mapping[str, Any],
-    units_by_group: Mapping[Group, Decimal],
-    event_values_by_group: Mapping[Group, Sequence[Decimal]] | None = None,
-) -> tuple[GroupResult, ...]:
-    """Price each group's units on its own (Lago's pricing groups), in the order given: tiers,
-    free units and flat amounts apply per group."""
-    values = event_values_by_group or {}
-    return tuple(
-        GroupResult(group, price(model, properties, units, values.get(group, ())))
-        for group, units in units_by_group.items()
-    )
 
 
 def validate_properties(model: ChargeModel, properties: Mapping[str, Any]) -> dict[str, list[str]]:

@@ -26,7 +26,8 @@ from plans.admin.display import (
 )
 from plans.admin.forms import MODEL_FIELDS, PROPERTY_FIELDS, ChargeExampleForm, ChargeForm
 from plans.models import Charge, PlanVersion
-from plans.pricing import PricingError, example_sentence, grouping_keys, price
+from plans.pricing import PricingError, example_sentence, price
+from plans.pricing_groups import grouping_keys
 from plans.services import charge_create, charge_delete, charge_update
 
 CHARGE_FIELDS = ("charge_model", "invoice_display_name", "prorated", "min_amount")

@@ -11,7 +11,8 @@ from django.utils.safestring import SafeString
 
 from plans.charge_filters import filter_label, filters_by_specificity
 from plans.models import Charge, Feature, PlanFeature
-from plans.pricing import PricingError, example_sentence, grouping_keys
+from plans.pricing import PricingError, example_sentence
+from plans.pricing_groups import grouping_keys
 
 TIERED_MODELS = ("graduated", "volume")
 DEFAULT_EXAMPLE_UNITS = Decimal("1500")

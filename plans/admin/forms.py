@@ -13,7 +13,8 @@ from django.core.exceptions import ValidationError
 
 from plans.admin.display import TIERED_MODELS
 from plans.models import Charge, PlanVersion
-from plans.pricing import CHARGE_MODELS, GROUPING_KEYS, grouping_keys, validate_properties
+from plans.pricing import CHARGE_MODELS, GROUPING_KEYS, validate_properties
+from plans.pricing_groups import grouping_keys
 
 # What the version form edits (and the diff compares), and what a plan feature sets.
 VERSION_FIELDS = (

@@ -31,7 +31,8 @@ from metering.selectors import (
 )
 from plans.charge_filters import filter_label, filters_by_specificity, has_default
 from plans.models import Subscription
-from plans.pricing import BreakdownRow, grouping_keys, price
+from plans.pricing import BreakdownRow, price
+from plans.pricing_groups import grouping_keys
 from plans.selectors.pricing import EffectiveCharge
 
 DEFAULT = None  # the filter index of the charge's default properties

@@ -18,7 +18,8 @@ from billing_site.core.exceptions import NotFoundError
 from billing_site.core.money import quantize
 from plans.charge_filters import filter_for_event, has_default
 from plans.models import Subscription, SubscriptionOverride
-from plans.pricing import ChargeResult, GroupResult, price, price_groups
+from plans.pricing import ChargeResult, price
+from plans.pricing_groups import GroupResult, price_groups
 from plans.selectors.catalog import metric_get, plan_get, plan_version_for_quote
 
 

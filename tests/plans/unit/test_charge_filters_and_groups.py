@@ -6,7 +6,8 @@ from decimal import Decimal
 import pytest
 
 from plans.charge_filters import charge_errors, filters_by_specificity
-from plans.pricing import price, price_groups, validate_properties
+from plans.pricing import price, validate_properties
+from plans.pricing_groups import price_groups
 
 
 def test_standard_grouped_by_region_prices_each_group():
