@@ -46,22 +46,30 @@ def active_values_sql(
     metric: MetricDefinition, window: Window, split: Split | None = None
 ) -> tuple[str, Params]:
     """Rows like `usage_sql`'s: per customer (and bucket and group), the events of the period
-    and the number of values active at some time in it."""
+    and the number of values active at some time in it.
+
+    Two parts per (customer, value): the period's events, hash-aggregated (any add makes the
+    value active), and the latest event before the period (its operation carries in), found
+    with one sort of only the earlier events."""
     start = window.start
-    history, params = events_sql(
-        metric, replace(window, start=None), split=split, with_operation=True
+    period, period_params = events_sql(metric, window, split=split, with_operation=True)
+    before, before_params = events_sql(
+        metric, replace(window, start=None, end=start), split=split, with_operation=True
     )
     keys = split_keys(split)
+    inner = split_keys(split, alias="u")
     outer = split_keys(split, alias="x")
     sql = (
         f"SELECT {outer}, sum(x.n)::bigint AS event_count, "
         "count(*) FILTER (WHERE x.active)::numeric AS quantity FROM ("
-        f"SELECT {keys}, s.v, count(*) FILTER (WHERE s.ts >= %s) AS n, "
-        "coalesce(bool_or(s.op = 'add' AND s.ts >= %s), false) "
-        f"OR coalesce((array_agg(s.op ORDER BY {_LATEST}) FILTER (WHERE s.ts < %s))[1] = 'add', "
-        f"false) AS active FROM ({history}) s GROUP BY {keys}, s.v) x GROUP BY {outer}"
+        f"SELECT {inner}, u.v, sum(u.n) AS n, bool_or(u.active) AS active FROM ("
+        f"SELECT {keys}, s.v, count(*) AS n, bool_or(s.op = 'add') AS active "
+        f"FROM ({period}) s GROUP BY {keys}, s.v "
+        f"UNION ALL (SELECT DISTINCT ON ({keys}, s.v) {keys}, s.v, 0, s.op = 'add' "
+        f"FROM ({before}) s ORDER BY {keys}, s.v, {_LATEST})"
+        f") u GROUP BY {inner}, u.v) x GROUP BY {outer}"
     )
-    return sql, [start, start, start, *params]
+    return sql, [*period_params, *before_params]
 
 
 def _named(sql: str, params: Params) -> tuple[str, dict[str, object]]:
