@@ -326,7 +326,8 @@ class UsageRollupState(models.Model):
 
 class UsageDistinctRollup(models.Model):
     """The distinct values of a unique_count metric's property per customer and UTC day, with the
-    number of contributing events that carried each, built by SQL from the events with ids up to
+    number of contributing events that carried each (and, for a recurring metric, how the day
+    left each value), built by SQL from the events with ids up to
     the metric's watermark (`UsageRollupState`); see `metering/rollups.py`."""
 
     pk = models.CompositePrimaryKey("customer_id", "metric", "bucket", "value")
@@ -337,6 +338,14 @@ class UsageDistinctRollup(models.Model):
     bucket = models.DateTimeField(help_text="Start of the UTC day.")
     value = models.TextField()
     event_count = models.BigIntegerField()
+    # Recurring unique_count metrics only (NULL otherwise): whether any event of the day added
+    # the value, and the day's last event of the value (by timestamp, received_at, id), whose
+    # operation is the value's state at the end of the day.
+    added = models.BooleanField(null=True)
+    last_at = models.DateTimeField(null=True)
+    last_received_at = models.DateTimeField(null=True)
+    last_id = models.BigIntegerField(null=True)
+    last_op = models.CharField(max_length=6, blank=True, db_default="")
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.metric_id} {self.bucket:%Y-%m-%d} {self.value}"

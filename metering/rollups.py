@@ -1,6 +1,7 @@
 """Daily usage rollups, kept by SQL so that the billing run's all-customers aggregation reads a
 few rows per customer and day instead of every event: totals of count, sum and max metrics
-(`UsageRollup`), distinct values of unique_count metrics (`UsageDistinctRollup`) and a gauge's
+(`UsageRollup`), distinct values of unique_count metrics (`UsageDistinctRollup`, with each day's
+last operation on a value for recurring ones) and a gauge's
 day of weighted_sum metrics (`UsageGaugeRollup`). `last` metrics are read from the events.
 
 Exactness: a metric's `UsageRollupState.watermark` W says its rollup rows hold exactly the

@@ -76,11 +76,9 @@ def weighted_sum_mode(metric: MetricDefinition) -> str:
 
 
 def reads_rollup(metric: MetricDefinition) -> bool:
-    """Whether the daily rollups answer the metric: not for `last`, a recurring unique_count
-    (its values come and go by operation) or a gauge of changes (read from the events)."""
+    """Whether the daily rollups answer the metric: not for `last` or a gauge of changes (read
+    from the events)."""
     if metric.aggregation not in ROLLUP_AGGREGATIONS:
-        return False
-    if metric.aggregation == UNIQUE_COUNT and is_recurring(metric):
         return False
     return not (metric.aggregation == WEIGHTED_SUM and weighted_sum_mode(metric) == CHANGE)
 

@@ -20,8 +20,10 @@ received_at, id).
   period counts for the days from its own (included) to the period's end: +10 GB on day 11 of
   30 is 10 × 20/30; a later -10 GB on day 21 takes back 10 × 10/30, leaving 10 GB × 10 days.
 
-These read one customer's events of the metric before the period's end through the
-(customer_id, code, timestamp) index.
+The builders here read the events: prorated usage (one customer's events of the metric before
+the period's end, through the (customer_id, code, timestamp) index) and the active values when the
+metric's rollup is not current; `rollup_distinct_sql.recurring_usage_sql` reads the active values
+from the daily rollup, which keeps how each day left each value.
 """
 
 from __future__ import annotations

@@ -42,21 +42,25 @@ def _usage(metric, period, customer_id="acme"):
     return usage_get(metric=metric, customer_id=customer_id, start=period[0], end=period[1])
 
 
+@pytest.mark.parametrize("refreshed", [False, True])
 def test_a_seat_added_in_march_and_removed_in_april_counts_in_both_but_not_may(
-    seats, event_factory
+    seats, event_factory, refreshed
 ):
     # given u1 added March 3 and removed April 10; u2 added March 20 and kept
     _seat(event_factory, _at(MARCH, 3), "u1")
     _seat(event_factory, _at(MARCH, 20), "u2", "add")
     _seat(event_factory, _at(APRIL, 10), "u1", "remove")
+    if refreshed:
+        usage_rollups_refresh()  # the carried state then comes from the daily rollup
     # when / then: March has both, April both (u1 was active until the 10th), May only u2
     assert _usage(seats, MARCH) == UsageResult(quantity=Decimal(2), event_count=2)
     assert _usage(seats, APRIL) == UsageResult(quantity=Decimal(2), event_count=1)
     assert _usage(seats, MAY) == UsageResult(quantity=Decimal(1), event_count=0)
 
 
+@pytest.mark.parametrize("refreshed", [False, True])
 def test_removing_a_seat_never_added_changes_nothing_and_re_adding_counts_again(
-    seats, event_factory
+    seats, event_factory, refreshed
 ):
     # given u9 removed without ever being added; u1 added in March, removed in March, re-added
     # in May
@@ -64,13 +68,18 @@ def test_removing_a_seat_never_added_changes_nothing_and_re_adding_counts_again(
     _seat(event_factory, _at(MARCH, 3), "u1")
     _seat(event_factory, _at(MARCH, 4), "u1", "remove")
     _seat(event_factory, _at(MAY, 5), "u1", "add")
+    if refreshed:
+        usage_rollups_refresh()
     # when / then
     assert _usage(seats, MARCH).quantity == Decimal(1)
     assert _usage(seats, APRIL).quantity == Decimal(0)
     assert _usage(seats, MAY).quantity == Decimal(1)
 
 
-def test_the_billing_run_read_counts_active_seats_of_every_customer(seats, event_factory):
+@pytest.mark.parametrize("refreshed", [False, True])
+def test_the_billing_run_read_counts_active_seats_of_every_customer(
+    seats, event_factory, refreshed
+):
     # given acme's u1 kept from March, beta's b1 removed in March
     _seat(event_factory, _at(MARCH, 3), "u1")
     event_factory(_at(MARCH, 3), {"user_id": "b1"}, code="seats", customer_id="beta")
@@ -80,6 +89,8 @@ def test_the_billing_run_read_counts_active_seats_of_every_customer(seats, event
         code="seats",
         customer_id="beta",
     )
+    if refreshed:
+        usage_rollups_refresh()
     # when
     usage = usage_by_customer_for_period(metric=seats, start=APRIL[0], end=APRIL[1])
     # then
@@ -158,3 +169,27 @@ def test_a_prorated_sum_counts_each_addition_from_its_day_to_the_period_end(
         ("day 11", Decimal(10), 20),
         ("day 21", Decimal(-10), 10),
     ]
+
+
+def test_the_rollup_read_orders_late_events_and_mid_day_starts_like_the_events(
+    seats, event_factory
+):
+    # given seats rolled up, then late events (above the watermark) that land before and inside
+    # a period starting at noon on April 10: u1's removal on the morning of April 10 arrives
+    # late, u2's removal at 09:00 is rolled up but its re-add at 10:00 arrives late, u3 is
+    # added at 13:00 (inside) and removed the same afternoon
+    _seat(event_factory, _at(MARCH, 3), "u1")
+    _seat(event_factory, _at(MARCH, 4), "u2")
+    _seat(event_factory, _at(APRIL, 10, 9), "u2", "remove")
+    usage_rollups_refresh()
+    _seat(event_factory, _at(APRIL, 10, 8), "u1", "remove")
+    _seat(event_factory, _at(APRIL, 10, 10), "u2", "add")
+    _seat(event_factory, _at(APRIL, 10, 13), "u3", "add")
+    _seat(event_factory, _at(APRIL, 10, 15), "u3", "remove")
+    noon = _at(APRIL, 10, 12)
+    raw = _usage(seats, (noon, MAY[1]))
+    # when the rollup catches up on part of them, and again on all
+    usage_rollups_refresh()
+    refreshed = _usage(seats, (noon, MAY[1]))
+    # then u2 (re-added before noon) and u3 (added inside) count, u1 (removed before) does not
+    assert raw == refreshed == UsageResult(quantity=Decimal(2), event_count=2)
