@@ -5,8 +5,10 @@ on a large event table, each beside the same query over a plain scan.
     make bench-usage BENCH_ARGS="--events 1000000"    # a quick run on a smaller set
 
 1. Prepares its own database `<configured name>_bench_usage` (created and migrated on first use).
-2. Builds `--events` events over `--customers` customers and five metrics (count, sum, max,
-   unique_count, weighted_sum) in one month, with one `INSERT ... SELECT FROM generate_series`
+2. Builds `--events` events over `--customers` customers and seven metrics (count, sum, max,
+   unique_count, weighted_sum, a recurring sum and a recurring unique_count of seat users added
+   and removed with `operation_type`) in one month, with one
+   `INSERT ... SELECT FROM generate_series`
    (the event table's secondary indexes are dropped during the insert and rebuilt after, as
    PostgreSQL builds them faster in one pass), then `VACUUM ANALYZE`. A dataset of the same size
    is reused as it is.
@@ -54,25 +56,43 @@ METRICS: list[dict[str, Any]] = [
         "aggregation": "weighted_sum",
         "field_name": "seats",
     },
+    {
+        "code": "bench_storage",
+        "name": "Bench storage (recurring)",
+        "aggregation": "sum",
+        "field_name": "gb",
+        "recurring": True,
+    },
+    {
+        "code": "bench_seat_users",
+        "name": "Bench seat users (recurring)",
+        "aggregation": "unique_count",
+        "field_name": "user_id",
+        "recurring": True,
+    },
 ]
-# The properties of each metric's events, by position in METRICS (mod(g, 5) below).
+# The properties of each metric's events, by position in METRICS (mod(g, 7) below).
 _PROPERTIES_SQL = """
-CASE mod(g, 5)
+CASE mod(g, 7)
     WHEN 0 THEN jsonb_build_object('endpoint', '/v1/search')
     WHEN 1 THEN jsonb_build_object('tokens', (random() * 5000)::int, 'model', 'gpt-4o-mini')
     WHEN 2 THEN jsonb_build_object('gb', round((random() * 500)::numeric, 2))
     WHEN 3 THEN jsonb_build_object('user_id', 'user-' || (random() * 50)::int)
-    ELSE jsonb_build_object('seats', 1 + (random() * 20)::int)
+    WHEN 4 THEN jsonb_build_object('seats', 1 + (random() * 20)::int)
+    WHEN 5 THEN jsonb_build_object('gb', round((random() * 20 - 5)::numeric, 2))
+    ELSE jsonb_build_object(
+        'user_id', 'user-' || (random() * 30)::int,
+        'operation_type', CASE WHEN random() < 0.3 THEN 'remove' ELSE 'add' END)
 END
 """
 _INSERT_SQL = f"""
 INSERT INTO metering_event (customer_id, transaction_id, code, subscription_id, member_id,
                             "timestamp", received_at, properties, payload_hash)
-SELECT customer_id, 'e' || g, (%(codes)s::text[])[mod(g, 5) + 1], '', '', at,
+SELECT customer_id, 'e' || g, (%(codes)s::text[])[mod(g, 7) + 1], '', '', at,
        at + interval '1 second', {_PROPERTIES_SQL}, md5(g::text)
 FROM (
     SELECT g,
-           'customer-' || lpad(mod(g / 5, %(customers)s)::text, 5, '0') AS customer_id,
+           'customer-' || lpad(mod(g / 7, %(customers)s)::text, 5, '0') AS customer_id,
            %(start)s::timestamptz + random() * (%(end)s::timestamptz - %(start)s::timestamptz) AS at
     FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS g
 ) AS generated
@@ -113,8 +133,8 @@ def _arguments() -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=42, help="of the customers sampled")
     args = parser.parse_args()
-    if args.customers > 99_999 or args.events < 5 * args.customers:
-        parser.error("--customers at most 99,999, and at least 5 events per customer")
+    if args.customers > 99_999 or args.events < len(METRICS) * args.customers:
+        parser.error(f"--customers at most 99,999, and at least {len(METRICS)} events per customer")
     return args
 
 
@@ -141,9 +161,11 @@ def _dataset_ensure(events: int, customers: int) -> dict[str, Any]:
             "CREATE TABLE IF NOT EXISTS bench_usage_dataset"
             " (events bigint, customers int, built_at timestamptz, build_seconds float8)"
         )
-        cursor.execute("SELECT events, customers, build_seconds FROM bench_usage_dataset")
+        # A dataset built for another set of metrics is rebuilt.
+        cursor.execute("ALTER TABLE bench_usage_dataset ADD COLUMN IF NOT EXISTS metrics int")
+        cursor.execute("SELECT events, customers, build_seconds, metrics FROM bench_usage_dataset")
         marker = cursor.fetchone()
-        if marker and marker[:2] == (events, customers):
+        if marker and marker[:2] == (events, customers) and marker[3] == len(METRICS):
             cursor.execute("SELECT count(*) FROM metering_event")
             if cursor.fetchone()[0] == events:
                 print(f"Reusing the dataset of {events:,} events.", flush=True)
@@ -155,8 +177,8 @@ def _dataset_ensure(events: int, customers: int) -> dict[str, Any]:
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM bench_usage_dataset")
         cursor.execute(
-            "INSERT INTO bench_usage_dataset VALUES (%s, %s, now(), %s)",
-            [events, customers, seconds],
+            "INSERT INTO bench_usage_dataset VALUES (%s, %s, now(), %s, %s)",
+            [events, customers, seconds, len(METRICS)],
         )
     print(f"Built in {seconds} s.", flush=True)
     return {"reused": False, "seconds": seconds}
@@ -169,8 +191,8 @@ def _dataset_build(events: int, customers: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM bench_usage_dataset")
         cursor.execute(
-            "TRUNCATE metering_event, metering_usagerollup, metering_usagerollupstate"
-            " RESTART IDENTITY"
+            "TRUNCATE metering_event, metering_usagerollup, metering_usagedistinctrollup,"
+            " metering_usagegaugerollup, metering_usagerollupstate RESTART IDENTITY"
         )
         secondary = _secondary_indexes(cursor)
         for kind, name, _ in secondary:

@@ -57,6 +57,8 @@ METRIC_FIELDS = (
     "field_name",
     "filters",
     "weights",
+    "recurring",
+    "weighted_sum_mode",
     "rounding",
     "rounding_precision",
 )
@@ -162,9 +164,18 @@ class BillableMetricAdmin(admin.ModelAdmin):
         (
             "What is measured",
             {
-                "fields": ["aggregation", "field_name", "filters", "weights"],
+                "fields": [
+                    "aggregation",
+                    "field_name",
+                    "filters",
+                    "weights",
+                    "recurring",
+                    "weighted_sum_mode",
+                ],
                 "description": "Count needs no property; every other aggregation reads one "
-                "numeric property of each event (unique count: any value).",
+                "numeric property of each event (unique count: any value). A recurring "
+                "unique count reads each event's operation_type property (add, the default, "
+                "or remove).",
             },
         ),
         ("Rounding of the result", {"fields": ["rounding", "rounding_precision"]}),
@@ -200,6 +211,8 @@ class BillableMetricAdmin(admin.ModelAdmin):
         if obj.rounding == Rounding.NONE:
             return "—"
         places = obj.rounding_precision
+        if places < 0:
+            return f"{obj.rounding} to the nearest {10**-places:,}"
         return f"{obj.rounding} to {places} decimal place{'' if places == 1 else 's'}"
 
     @admin.display(description="Archived", boolean=True)

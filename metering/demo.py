@@ -2,7 +2,9 @@
 
 Five customers with different profiles send events over the 30 days up to today (UTC midnight):
 acme (a large team, heavy LLM use), globex (agents), initech (a small, quiet team), umbrella
-(storage and API calls) and hooli (a start-up whose usage grows through the month). The events are
+(storage and API calls), hooli (a start-up whose usage grows through the month), wonka (billed per
+seat: seat users added and removed, a recurring metric) and tyrell (LLM tokens in two regions
+across models). LLM token events carry the user's region (odd users eu, even us). The events are
 drawn from a fixed seed with deterministic transaction ids and go through the ingest service, which
 stores each (customer, transaction id) once; a second run changes nothing.
 """
@@ -69,6 +71,15 @@ METRICS: list[dict[str, Any]] = [
         "description": "Calls to the public API.",
         "aggregation": Aggregation.COUNT,
     },
+    {
+        "code": "seat_users",
+        "name": "Seat users",
+        "description": "Users holding a seat: added, then removed with operation_type remove; "
+        "a seat carries over from one period to the next until removed.",
+        "aggregation": Aggregation.UNIQUE_COUNT,
+        "field_name": "user_id",
+        "recurring": True,
+    },
 ]
 
 MODELS = ("openai/gpt-4o-mini", "openai/gpt-4o", "anthropic/claude-3-5-sonnet")
@@ -87,6 +98,8 @@ class Profile:
     api_calls: float = 0
     storage_gb: int = 0
     growth: float = 1.0
+    # Seat users: (user number, day of the month it leaves, day it comes back or None).
+    seat_leavers: tuple[tuple[int, int, int | None], ...] = ()
 
 
 PROFILES: dict[str, Profile] = {
@@ -97,7 +110,12 @@ PROFILES: dict[str, Profile] = {
     "hooli": Profile(
         users=6, seats=(2, 4, 6), llm_calls=6, chat_calls=6, agent_runs=3, api_calls=10, growth=4
     ),
+    "wonka": Profile(
+        users=9, seats=(6, 9), chat_calls=8, seat_leavers=((2, 12, None), (5, 18, 26))
+    ),
+    "tyrell": Profile(users=10, seats=(10,), llm_calls=40),
 }
+REGIONS = ("us", "eu")
 
 
 def load(stdout: TextIO) -> None:
@@ -168,8 +186,12 @@ def _customer_events(
         for _ in range(_poisson(rng, profile.llm_calls * volume)):
             tokens = int(rng.lognormvariate(7.0, 0.8))
             model = rng.choice(MODELS)
+            at, who = moment(), user()
+            region = REGIONS[int(who.rsplit("-", 1)[1]) % 2]
             yield event(
-                "llm_tokens", moment(), {"tokens": tokens, "model": model, "user_id": user()}
+                "llm_tokens",
+                at,
+                {"tokens": tokens, "model": model, "user_id": who, "region": region},
             )
         for _ in range(_poisson(rng, profile.chat_calls * volume)):
             yield event("chat_api_calls", moment(), {"service": "openwebui", "user_id": user()})
@@ -187,6 +209,28 @@ def _customer_events(
             gb_hours = (stored * 24).quantize(Decimal("0.01"))
             at = midnight + timedelta(hours=23, minutes=59)
             yield event("storage_gb_hours", at, {"gb_hours": str(gb_hours)})
+    # Seat users take no draws from `rng`, so the other events stay as they were.
+    yield from _seat_user_events(event, profile, start=start)
+
+
+def _seat_user_events(event: Any, profile: Profile, *, start: datetime) -> Iterator[dict[str, Any]]:
+    """The seats as users added (before the month for the first ones, then as the seat count
+    grows) and removed (`seat_leavers`), for the recurring seat_users metric."""
+    if not profile.seat_leavers:
+        return
+    counts = [profile.seats[day * len(profile.seats) // DAYS] for day in range(DAYS)]
+    added = 0
+    for day, wanted in enumerate(counts):
+        at = start + (timedelta(days=-10) if day == 0 else timedelta(days=day, hours=8))
+        while added < wanted:
+            added += 1
+            yield event("seat_users", at, {"user_id": f"user-{added}", "operation_type": "add"})
+    for number, leaves, returns in profile.seat_leavers:
+        at = start + timedelta(days=leaves, hours=17)
+        yield event("seat_users", at, {"user_id": f"user-{number}", "operation_type": "remove"})
+        if returns is not None:
+            at = start + timedelta(days=returns, hours=9)
+            yield event("seat_users", at, {"user_id": f"user-{number}", "operation_type": "add"})
 
 
 def _poisson(rng: random.Random, mean: float) -> int:

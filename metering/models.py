@@ -27,6 +27,11 @@ class Aggregation(models.TextChoices):
     WEIGHTED_SUM = "weighted_sum", "Time-weighted value of a gauge"
 
 
+class WeightedSumMode(models.TextChoices):
+    LEVEL = "level", "Level: each event is the gauge's new value"
+    CHANGE = "change", "Change: each event adds to the running total (Lago)"
+
+
 class Rounding(models.TextChoices):
     NONE = "none", "No rounding"
     ROUND = "round", "Round half up"
@@ -38,6 +43,14 @@ NUMERIC_AGGREGATIONS = {
     Aggregation.SUM,
     Aggregation.MAX,
     Aggregation.LAST,
+    Aggregation.WEIGHTED_SUM,
+}
+
+
+RECURRING_AGGREGATIONS = {
+    Aggregation.COUNT,
+    Aggregation.SUM,
+    Aggregation.UNIQUE_COUNT,
     Aggregation.WEIGHTED_SUM,
 }
 
@@ -65,9 +78,26 @@ class BillableMetric(models.Model):
         help_text='For sum: weigh each event by a property\'s value, e.g. {"property": "tier", '
         '"values": {"premium": 2}, "default": 1}.',
     )
+    recurring = models.BooleanField(
+        default=False,
+        help_text="The value carries across billing periods instead of restarting at zero "
+        "(Lago's recurring): count and sum total every event since the start; unique_count "
+        "keeps the values added and not removed (event property operation_type: add or "
+        "remove); weighted_sum in change mode carries its running total.",
+    )
+    weighted_sum_mode = models.CharField(
+        "weighted-sum value mode",
+        max_length=10,
+        choices=WeightedSumMode.choices,
+        default=WeightedSumMode.LEVEL,
+        help_text="For weighted_sum: what an event's value means, the gauge's new level "
+        "(e.g. seats: 5, then 7) or a change to it (Lago's semantics: +2, -1).",
+    )
     rounding = models.CharField(max_length=10, choices=Rounding.choices, default=Rounding.NONE)
-    rounding_precision = models.PositiveSmallIntegerField(
-        default=0, help_text="Decimal places kept when rounding."
+    rounding_precision = models.SmallIntegerField(
+        default=0,
+        help_text="Decimal places kept when rounding; negative rounds to tens (-1), "
+        "hundreds (-2)...",
     )
     archived_at = models.DateTimeField(
         null=True,
@@ -116,6 +146,20 @@ class BillableMetric(models.Model):
                     'Weights are {"property": "tier", "values": {"premium": 2}, "default": 1} '
                     "with non-negative numbers."
                 )
+        if self.weighted_sum_mode != WeightedSumMode.LEVEL and (
+            self.aggregation != Aggregation.WEIGHTED_SUM
+        ):
+            errors.setdefault("weighted_sum_mode", []).append(
+                "Only a weighted_sum metric reads its values as changes."
+            )
+        if self.recurring and self.aggregation not in RECURRING_AGGREGATIONS:
+            errors.setdefault("recurring", []).append(
+                "Only count, sum, unique_count and weighted_sum metrics can be recurring."
+            )
+        if not -12 <= self.rounding_precision <= 12:
+            errors.setdefault("rounding_precision", []).append(
+                "Use a precision between -12 and 12."
+            )
         if self.rounding == Rounding.NONE and self.rounding_precision:
             errors.setdefault("rounding_precision", []).append(
                 "Choose a rounding mode to use a precision."
@@ -304,7 +348,8 @@ class UsageRollupState(models.Model):
 
 class UsageDistinctRollup(models.Model):
     """The distinct values of a unique_count metric's property per customer and UTC day, with the
-    number of contributing events that carried each, built by SQL from the events with ids up to
+    number of contributing events that carried each (and, for a recurring metric, how the day
+    left each value), built by SQL from the events with ids up to
     the metric's watermark (`UsageRollupState`); see `metering/rollups.py`."""
 
     pk = models.CompositePrimaryKey("customer_id", "metric", "bucket", "value")
@@ -315,6 +360,14 @@ class UsageDistinctRollup(models.Model):
     bucket = models.DateTimeField(help_text="Start of the UTC day.")
     value = models.TextField()
     event_count = models.BigIntegerField()
+    # Recurring unique_count metrics only (NULL otherwise): whether any event of the day added
+    # the value, and the day's last event of the value (by timestamp, received_at, id), whose
+    # operation is the value's state at the end of the day.
+    added = models.BooleanField(null=True)
+    last_at = models.DateTimeField(null=True)
+    last_received_at = models.DateTimeField(null=True)
+    last_id = models.BigIntegerField(null=True)
+    last_op = models.CharField(max_length=6, blank=True, db_default="")
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.metric_id} {self.bucket:%Y-%m-%d} {self.value}"

@@ -1,6 +1,7 @@
 """Daily usage rollups, kept by SQL so that the billing run's all-customers aggregation reads a
 few rows per customer and day instead of every event: totals of count, sum and max metrics
-(`UsageRollup`), distinct values of unique_count metrics (`UsageDistinctRollup`) and a gauge's
+(`UsageRollup`), distinct values of unique_count metrics (`UsageDistinctRollup`, with each day's
+last operation on a value for recurring ones) and a gauge's
 day of weighted_sum metrics (`UsageGaugeRollup`). `last` metrics are read from the events.
 
 Exactness: a metric's `UsageRollupState.watermark` W says its rollup rows hold exactly the
@@ -20,7 +21,7 @@ is rebuilt from zero, and until then the selectors read it raw.
 from django.db import connection, transaction
 from django.utils import timezone
 
-from metering.aggregation import ROLLUP_AGGREGATIONS, metric_definition_hash, rollup_refresh_sql
+from metering.aggregation import metric_definition_hash, reads_rollup, rollup_refresh_sql
 from metering.models import (
     BillableMetric,
     UsageDistinctRollup,
@@ -117,15 +118,15 @@ def _state_locked(*, metric: BillableMetric, definition: str) -> UsageRollupStat
 
 
 def usage_rollups_refresh(*, chunk_size: int = REFRESH_CHUNK_IDS) -> int:
-    """Brings the rollup of every metric with one (all aggregations but `last`) up to the latest
+    """Brings the rollup of every metric with one (see `aggregation.reads_rollup`) up to the latest
     safe event id and drops the rollups of metrics no longer aggregated that way. Idempotent;
     returns the watermark."""
     upto = usage_rollups_safe_watermark()
-    metrics = BillableMetric.objects.filter(aggregation__in=ROLLUP_AGGREGATIONS).order_by("pk")
+    metrics = [m for m in BillableMetric.objects.order_by("pk") if reads_rollup(m)]
     for metric in metrics:
         usage_rollup_refresh_metric(metric=metric, upto=upto, chunk_size=chunk_size)
     with transaction.atomic():
-        stale = UsageRollupState.objects.exclude(metric__aggregation__in=ROLLUP_AGGREGATIONS)
+        stale = UsageRollupState.objects.exclude(metric_id__in=[m.pk for m in metrics])
         stale_ids = list(
             stale.select_for_update(of=("self",), skip_locked=True).values_list(
                 "metric_id", flat=True

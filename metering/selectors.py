@@ -4,24 +4,33 @@ The arithmetic lives in `metering.aggregation` (SQL builders, rounding); these s
 it. Quantities are Decimal (numeric in SQL), rounded once per the metric's rounding.
 """
 
+import math
 from collections.abc import Sequence
-from datetime import datetime
-from decimal import Decimal
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
 from django.db import connection, transaction
 
 from billing_site.core.periods import aware_utc
 from metering.aggregation import (
-    ROLLUP_AGGREGATIONS,
+    COUNT,
+    RECURRING_START,
     ROLLUP_LATE,
+    SUM,
+    UNIQUE_COUNT,
+    Split,
     UsageResult,
     event_values_sql,
+    is_recurring,
     metric_definition_hash,
+    reads_rollup,
     rollup_usage_sql,
     usage_result,
     usage_sql,
 )
+from metering.aggregation.recurring_sql import prorated_sum_sql, prorated_values_sql
 from metering.models import BillableMetric
 
 # The all-customers read groups and sorts up to a few million rows: memory enough to do it
@@ -126,7 +135,9 @@ def _usage_rows(
 ) -> list[tuple[Any, ...]]:
     """Rows (customer_id, event_count, quantity): from the daily rollups when the metric has a
     current one (not narrowed to a subscription), else from the events."""
-    if metric.aggregation in ROLLUP_AGGREGATIONS and subscription_id is None:
+    if is_recurring(metric) and metric.aggregation in (COUNT, SUM):
+        start = RECURRING_START  # the total since the first event, from the same rollup
+    if reads_rollup(metric) and subscription_id is None:
         key = (metric.pk, metric_definition_hash(metric))
         for attempt in range(_ROLLUP_ATTEMPTS):
             watermark = _watermarks.get(key) if attempt == 0 else None
@@ -189,6 +200,31 @@ def usage_event_values(
     return [value for (value,) in _fetch(sql, params)]
 
 
+def usage_event_values_split(
+    *,
+    metric: BillableMetric,
+    customer_id: str,
+    start: datetime,
+    end: datetime,
+    split: Split,
+    subscription_id: str | None = None,
+) -> dict[tuple[int, tuple[str | None, ...]], list[Decimal]]:
+    """`usage_event_values` per bucket and group of `split`, in one query."""
+    _check_period(start, end)
+    sql, params = event_values_sql(
+        metric,
+        customer_id=customer_id,
+        start=start,
+        end=end,
+        subscription_id=subscription_id,
+        split=split,
+    )
+    values: dict[tuple[int, tuple[str | None, ...]], list[Decimal]] = {}
+    for bucket, group, value in _fetch(sql, params):
+        values.setdefault((int(bucket), tuple(group)), []).append(value)
+    return values
+
+
 def usage_summary_for_customer(
     *,
     customer_id: str,
@@ -223,3 +259,125 @@ def usage_summary_for_customer(
         event_count, quantity = found.get(metric.pk, (0, None))
         summary.append((metric, usage_result(metric, quantity, event_count)))
     return summary
+
+
+@dataclass(frozen=True)
+class UnitProration:
+    """One unit's share of a prorated period: `quantity` (1 for a unique_count value; a sum's
+    total carried in, or added on one day) counted for `days` of the period's `period_days`.
+    `unit` is the value, "carried in", or the day ("day 11") the quantity was added."""
+
+    unit: str
+    quantity: Decimal
+    days: int
+    period_days: int
+
+
+@dataclass(frozen=True)
+class SplitUsage:
+    """Usage of one bucket (`-1`: the events matching no bucket) and group of a split."""
+
+    bucket: int
+    group: tuple[str | None, ...]
+    quantity: Decimal
+    event_count: int
+    prorations: tuple[UnitProration, ...] = ()
+
+
+def usage_split_get(
+    *,
+    metric: BillableMetric,
+    customer_id: str,
+    start: datetime,
+    end: datetime,
+    split: Split,
+    subscription_id: str | None = None,
+) -> list[SplitUsage]:
+    """One customer's usage of one metric over `[start, end)` per bucket and group of `split`,
+    in one query on the events (whatever the number of buckets); each result rounded per the
+    metric. Only buckets and groups with events (or a carried gauge value) appear."""
+    _check_period(start, end)
+    sql, params = usage_sql(
+        metric,
+        start=start,
+        end=end,
+        customer_ids=[customer_id],
+        subscription_id=subscription_id,
+        split=split,
+    )
+    results = []
+    for _, bucket, group, event_count, quantity in _fetch(sql, params):
+        usage = usage_result(metric, quantity, event_count)
+        results.append(SplitUsage(int(bucket), tuple(group), usage.quantity, usage.event_count))
+    return sorted(results, key=_split_order)
+
+
+def period_days(start: datetime, end: datetime) -> int:
+    """The days of a period, a partial last day counting as one."""
+    return math.ceil((end - start) / timedelta(days=1))
+
+
+# Prorated units are exact fractions of days; kept to 20 places like a gauge's weighted value.
+_PRORATED_PLACES = Decimal(1).scaleb(-20)
+
+
+def usage_prorated_get(
+    *,
+    metric: BillableMetric,
+    customer_id: str,
+    start: datetime,
+    end: datetime,
+    split: Split | None = None,
+    subscription_id: str | None = None,
+) -> list[SplitUsage]:
+    """A recurring sum or unique_count over `[start, end)` with each unit counted for the
+    fraction of the period's days it was active (Lago's prorated charges; the rules are in
+    `aggregation.recurring_sql`), per bucket and group of `split` (one bucket -1 and group ()
+    without one), with each unit's day count. One query on the customer's events."""
+    _check_period(start, end)
+    if not is_recurring(metric) or metric.aggregation not in (SUM, UNIQUE_COUNT):
+        raise ValueError("Only a recurring sum or unique_count metric can be prorated.")
+    days = period_days(start, end)
+    arguments = {
+        "customer_id": customer_id,
+        "start": start,
+        "end": end,
+        "days": days,
+        "split": split,
+        "subscription_id": subscription_id,
+    }
+    is_sum = metric.aggregation == SUM
+    sql, params = (prorated_sum_sql if is_sum else prorated_values_sql)(metric, **arguments)
+    parts: dict[tuple[int, tuple[str | None, ...]], list[tuple[Any, ...]]] = {}
+    for row in _fetch(sql, params):  # type: ignore[arg-type]
+        key = (int(row[1]), tuple(row[2])) if split is not None else (-1, ())
+        parts.setdefault(key, []).append(row[-3:])
+    results = []
+    for (bucket, group), rows in parts.items():
+        prorations = []
+        for unit, _, value in rows:
+            if is_sum:
+                held = days if unit == -1 else days - unit
+                label = "carried in" if unit == -1 else f"day {unit + 1}"
+                prorations.append(UnitProration(label, value, held, days))
+            elif value > 0:
+                prorations.append(UnitProration(str(unit), Decimal(1), int(value), days))
+        weighted = sum((p.quantity * p.days for p in prorations), Decimal(0))
+        quantity = _trimmed(
+            (weighted / days).quantize(_PRORATED_PLACES, ROUND_HALF_UP, Context(prec=60))
+        )
+        usage = usage_result(metric, quantity, sum(int(n) for _, n, _ in rows))
+        results.append(
+            SplitUsage(bucket, group, usage.quantity, usage.event_count, tuple(prorations))
+        )
+    return sorted(results, key=_split_order)
+
+
+def _trimmed(value: Decimal) -> Decimal:
+    """Without trailing zeros, never in exponent form (0.70 -> 0.7, 10.00 -> 10)."""
+    value = value.normalize(Context(prec=60))
+    return value.quantize(Decimal(1)) if value.as_tuple().exponent > 0 else value  # type: ignore[operator]
+
+
+def _split_order(usage: SplitUsage) -> tuple[Any, ...]:
+    return (usage.bucket, tuple((g is None, g or "") for g in usage.group))

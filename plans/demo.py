@@ -3,8 +3,10 @@ them, and one negotiated override.
 
 Plans (all published, USD): Trial $1/week with a 7-day trial and 100 calls a day, Starter
 $19/month with 1,000 calls, Professional $49/month with 10,000 calls and graduated LLM tokens,
-Enterprise $99/month unlimited, Pay-as-you-go (tokens only) and Team, a hybrid of a base fee,
-seats and usage. Customers acme, globex, initech, umbrella and hooli (whose usage events the
+Enterprise $99/month unlimited, Pay-as-you-go (tokens only), Team, a hybrid of a base fee,
+seats and usage, Per seat ($12 a seat user a month, prorated by day, on a recurring metric) and
+LLM by region (tokens priced per region filter and grouped by model, no default price).
+Customers acme, globex, initech, umbrella, hooli, wonka and tyrell (whose usage events the
 metering demo stored) subscribe on anniversary billing about a month ago.
 
 Runs after metering's demo and is idempotent: a plan whose code exists is left as it is (an
@@ -35,7 +37,7 @@ from plans.services import (
 )
 
 # The metrics the plans charge for; metering's demo normally created them already.
-METRICS: dict[str, dict[str, str]] = {
+METRICS: dict[str, dict[str, Any]] = {
     "api_calls": {"name": "API calls", "aggregation": Aggregation.COUNT},
     "llm_tokens": {
         "name": "LLM token usage",
@@ -44,6 +46,12 @@ METRICS: dict[str, dict[str, str]] = {
     },
     "chat_api_calls": {"name": "Chat API calls", "aggregation": Aggregation.COUNT},
     "seats": {"name": "Seats", "aggregation": Aggregation.MAX, "field_name": "seats"},
+    "seat_users": {
+        "name": "Seat users",
+        "aggregation": Aggregation.UNIQUE_COUNT,
+        "field_name": "user_id",
+        "recurring": True,
+    },
 }
 
 FEATURES: list[dict[str, Any]] = [
@@ -78,6 +86,8 @@ class ChargeSpec:
     properties: dict[str, Any]
     name: str
     min_amount: Decimal | None = None
+    filters: tuple[dict[str, Any], ...] = ()
+    prorated: bool = False
 
 
 @dataclass(frozen=True)
@@ -190,6 +200,47 @@ PLANS: tuple[PlanSpec, ...] = (
             "max_projects": {"value": 25},
         },
     ),
+    PlanSpec(
+        code="per-seat",
+        name="Per seat",
+        description="$12 per seat a month, each seat billed for the days it was held.",
+        base_fee="0",
+        charges=(
+            ChargeSpec(
+                "seat_users",
+                "standard",
+                {"amount": "12.00"},
+                "Seats (prorated by day)",
+                prorated=True,
+            ),
+        ),
+    ),
+    PlanSpec(
+        code="llm-regions",
+        name="LLM by region",
+        description="Tokens priced by region, on the invoice per model.",
+        base_fee="0",
+        charges=(
+            ChargeSpec(
+                "llm_tokens",
+                "standard",
+                {},
+                "LLM tokens",
+                filters=(
+                    {
+                        "values": {"region": ["eu"]},
+                        "properties": {"amount": "0.000003", "grouped_by": ["model"]},
+                        "invoice_display_name": "LLM tokens, EU",
+                    },
+                    {
+                        "values": {"region": ["us"]},
+                        "properties": {"amount": "0.000002", "grouped_by": ["model"]},
+                        "invoice_display_name": "LLM tokens, US",
+                    },
+                ),
+            ),
+        ),
+    ),
 )
 
 # customer external id -> (name, email, plan code, days after "a month ago" it started)
@@ -199,6 +250,8 @@ CUSTOMERS: dict[str, tuple[str, str, str, int]] = {
     "initech": ("Initech", "finance@initech.example", "starter", 1),
     "umbrella": ("Umbrella Corp", "accounts@umbrella.example", "team", 3),
     "hooli": ("Hooli", "billing@hooli.example", "payg", 5),
+    "wonka": ("Wonka Industries", "billing@wonka.example", "per-seat", 6),
+    "tyrell": ("Tyrell Corporation", "ap@tyrell.example", "llm-regions", 2),
 }
 
 
@@ -253,6 +306,8 @@ def _plan_ensure(
             properties=charge.properties,
             invoice_display_name=charge.name,
             min_amount=charge.min_amount,
+            filters=charge.filters,
+            prorated=charge.prorated,
             position=position,
         )
     for slug, value in spec.features.items():

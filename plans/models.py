@@ -188,6 +188,18 @@ class Charge(models.Model):
         default=dict, blank=True, help_text="Lago-compatible properties of the charge model."
     )
     invoice_display_name = models.CharField(max_length=200, blank=True)
+    filters = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Lago's charge filters: [{values: {property: [values]}, properties: {...}, "
+        "invoice_display_name}], each pricing the events it matches (the most specific filter "
+        "wins); the charge's own properties price the rest (none when left empty).",
+    )
+    prorated = models.BooleanField(
+        default=False,
+        help_text="Bill each unit for the days of the period it was active (Lago's prorated; "
+        "recurring sum or unique_count metrics, standard, graduated or volume charges).",
+    )
     min_amount = models.DecimalField(
         max_digits=MONEY_MAX_DIGITS,
         decimal_places=MONEY_DECIMAL_PLACES,

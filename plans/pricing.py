@@ -25,6 +25,11 @@ Invariants
   transactions are ``event_values`` in time order (they must sum to ``units``); without event
   values, ``units`` is one transaction, so callers pricing per-event settings
   (``free_units_per_events``, min/max) must pass the events. A zero free limit counts as not set.
+- Pricing groups (Lago's ``grouped_by``, also ``pricing_group_keys``): any model may list event
+  properties to price separately per distinct combination of their values. ``price`` prices one
+  group's units (the key changes nothing in it); ``plans.pricing_groups.price_groups`` prices each
+  group the caller aggregated, so ``standard {amount: 10, grouped_by: [region]}`` with 2 units
+  in us and 1 in eu gives two results, 20 and 10.
 """
 
 from __future__ import annotations
@@ -57,6 +62,9 @@ _KEYS: dict[str, tuple[str, ...]] = {
     ),
 }
 _TIER_KEYS = ("from_value", "to_value", "per_unit_amount", "flat_amount")
+GROUPING_KEYS = ("grouped_by", "pricing_group_keys")
+# Lago prorates only these models (a unit's share of the period scales its price linearly).
+PRORATABLE_MODELS = ("standard", "graduated", "volume")
 
 
 @dataclass(frozen=True)
@@ -297,7 +305,8 @@ def _parse(model: str, properties: Mapping[str, Any]) -> tuple[_Spec | None, _Er
     if not isinstance(properties, Mapping):
         errors.add("properties", f"The {model} model's properties must be an object.")
         return None, errors
-    _check_keys(properties, _KEYS[model], "", f"the {model} model", errors)
+    _check_keys(properties, _KEYS[model] + GROUPING_KEYS, "", f"the {model} model", errors)
+    _check_grouping(properties, errors)
     spec: _Spec | None
     if model in ("graduated", "volume"):
         key = f"{model}_ranges"
@@ -307,6 +316,22 @@ def _parse(model: str, properties: Mapping[str, Any]) -> tuple[_Spec | None, _Er
     else:
         spec = _parse_unit_price(model, properties, errors)
     return (None if errors else spec), errors
+
+
+def _check_grouping(properties: Mapping[str, Any], errors: _Errors) -> None:
+    for name in GROUPING_KEYS:
+        keys = properties.get(name)
+        if keys is None:
+            continue
+        if (
+            not isinstance(keys, list | tuple)
+            or not all(isinstance(k, str) and k.strip() for k in keys)
+            or len(set(keys)) != len(keys)
+        ):
+            errors.add(
+                name,
+                f'{name} must be a list of distinct event property names, e.g. ["region"].',
+            )
 
 
 def _check_keys(

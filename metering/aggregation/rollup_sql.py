@@ -19,6 +19,7 @@ from metering.aggregation.core import (
     Params,
     Window,
     events_sql,
+    is_recurring,
 )
 from metering.aggregation.rollup_common import (
     period_split,
@@ -62,6 +63,8 @@ def rollup_usage_sql(
         "end": end,
         "customer_ids": customer_ids,
     }
+    if metric.aggregation == UNIQUE_COUNT and is_recurring(metric):
+        return rollup_distinct_sql.recurring_usage_sql(metric, **arguments)
     if metric.aggregation == UNIQUE_COUNT:
         return rollup_distinct_sql.usage_sql(metric, **arguments)
     if metric.aggregation == WEIGHTED_SUM:

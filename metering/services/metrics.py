@@ -1,12 +1,12 @@
 """Writes of billable metrics.
 
 Every field that changes what a metric counts (code, aggregation, property, filters, weights,
-rounding) is frozen once anything uses the metric: events, charges or features. Changing one
-would silently change what customers are billed for periods already measured; instead, a new
-metric is made from this one. A metric can be archived (offered to no new charge, still billed
-where used); only a metric nothing uses can be deleted. Metering sees its own events; apps
-above it (the catalog) register a usage check and a usage description here instead of being
-imported, keeping the layers one-way (DESIGN.md).
+rounding, recurrence, the weighted-sum mode) is frozen once anything uses the metric: events,
+charges or features. Changing one would silently change what customers are billed for periods
+already measured; instead, a new metric is made from this one. A metric can be archived (offered
+to no new charge, still billed where used); only a metric nothing uses can be deleted. Metering
+sees its own events; apps above it (the catalog) register a usage check and a usage description
+here instead of being imported, keeping the layers one-way (DESIGN.md).
 """
 
 from collections.abc import Callable
@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from billing_site.core.audit import audit_log_write
 from metering.ingest.selectors import metric_in_use_by_events
-from metering.models import BillableMetric, Rounding
+from metering.models import BillableMetric, Rounding, WeightedSumMode
 
 # A check answers what uses the metric ("events", "charges"), or None when nothing does.
 MetricUsageCheck = Callable[[BillableMetric], str | None]
@@ -31,6 +31,8 @@ FROZEN_ONCE_USED = (
     "weights",
     "rounding",
     "rounding_precision",
+    "recurring",
+    "weighted_sum_mode",
 )
 # Describes, for people, where a higher app uses the metric ("Plan pro v2 (published): charge").
 MetricUsageDescription = Callable[[BillableMetric], list[str]]
@@ -42,6 +44,8 @@ EDITABLE_FIELDS = (
     "field_name",
     "filters",
     "weights",
+    "recurring",
+    "weighted_sum_mode",
     "rounding",
     "rounding_precision",
 )
@@ -93,6 +97,8 @@ def billable_metric_create(
     description: str = "",
     filters: dict[str, list[Any]] | None = None,
     weights: dict[str, Any] | None = None,
+    recurring: bool = False,
+    weighted_sum_mode: str = WeightedSumMode.LEVEL,
     rounding: str = Rounding.NONE,
     rounding_precision: int = 0,
     actor: Any = None,
@@ -105,6 +111,8 @@ def billable_metric_create(
         field_name=field_name,
         filters=filters or {},
         weights=weights,
+        recurring=recurring,
+        weighted_sum_mode=weighted_sum_mode,
         rounding=rounding,
         rounding_precision=rounding_precision,
     )

@@ -4,6 +4,7 @@ The example is computed by the server (``charge/preview/`` calls ``plans.pricing
 never does money math; the script only shows and hides fields and sends the form as it is typed.
 """
 
+import json
 from typing import Any
 
 from django import forms
@@ -20,16 +21,17 @@ from plans.admin._base import ServiceAdmin, changed_data
 from plans.admin.catalog import version_url
 from plans.admin.display import (
     charge_properties_html,
-    charge_summary,
+    charge_summary_line,
     example_text,
     example_units,
 )
 from plans.admin.forms import MODEL_FIELDS, PROPERTY_FIELDS, ChargeExampleForm, ChargeForm
 from plans.models import Charge, PlanVersion
 from plans.pricing import PricingError, example_sentence, price
+from plans.pricing_groups import grouping_keys
 from plans.services import charge_create, charge_delete, charge_update
 
-CHARGE_FIELDS = ("charge_model", "invoice_display_name", "min_amount")
+CHARGE_FIELDS = ("charge_model", "invoice_display_name", "prorated", "min_amount")
 
 
 def _currency_of(version_id: str | None) -> str:
@@ -38,6 +40,18 @@ def _currency_of(version_id: str | None) -> str:
         if version is not None:
             return version.currency
     return "USD"
+
+
+def _row_properties(row: forms.Form) -> dict[str, Any] | None:
+    """A filter row's price as typed (None when blank or not JSON)."""
+    text = row.data.get(row.add_prefix("properties")) if row.is_bound else None
+    if text is None:
+        text = row.initial.get("properties")
+    try:
+        properties = json.loads(text) if text else None
+    except ValueError:
+        return None
+    return properties if isinstance(properties, dict) and properties else None
 
 
 def _form_messages(form: forms.Form) -> list[str]:
@@ -73,14 +87,23 @@ class ChargeAdmin(ServiceAdmin):
         return obj is None or obj.version.is_draft
 
     def get_fieldsets(self, request: HttpRequest, obj: Charge | None = None) -> list:
-        names = ["charge_model", "invoice_display_name", "min_amount"]
+        names = ["charge_model", "invoice_display_name", "prorated", "min_amount"]
         if not self.editable(obj):
             head = ["version_link", "metric", *names]
             return [(None, {"fields": head}), ("Price", {"fields": ["pricing", "example"]})]
         head = ["version", "metric", *names] if obj is None else ["version_link", "metric", *names]
+        price_fields = [*PROPERTY_FIELDS, "grouped_by"]
         return [
             (None, {"fields": head}),
-            ("Price", {"fields": list(PROPERTY_FIELDS), "classes": ["plans-charge-properties"]}),
+            (
+                "Price",
+                {
+                    "fields": price_fields,
+                    "classes": ["plans-charge-properties"],
+                    "description": "The default price: events that match no filter below. "
+                    "With filters, leave it empty to bill only the filtered events.",
+                },
+            ),
         ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Charge | None = None) -> list[str]:
@@ -118,7 +141,7 @@ class ChargeAdmin(ServiceAdmin):
 
     @admin.display(description="Pricing")
     def summary(self, obj: Charge) -> str:
-        return charge_summary(obj.charge_model, obj.properties, obj.version.currency)
+        return charge_summary_line(obj, obj.version.currency)
 
     @admin.display(description="Pricing")
     def pricing(self, obj: Charge) -> str:
@@ -150,6 +173,8 @@ class ChargeAdmin(ServiceAdmin):
                 metric=data["metric"],
                 charge_model=data["charge_model"],
                 properties=form.properties,
+                filters=form.filters,
+                prorated=data.get("prorated", False),
                 invoice_display_name=data.get("invoice_display_name", ""),
                 min_amount=data.get("min_amount"),
                 actor=request.user,
@@ -160,6 +185,8 @@ class ChargeAdmin(ServiceAdmin):
         update = changed_data(form, CHARGE_FIELDS)
         if form.properties != stored.properties:
             update["properties"] = form.properties
+        if form.filters != stored.filters:
+            update["filters"] = form.filters
         if update:
             charge_update(charge=stored, data=update, actor=request.user)
 
@@ -194,11 +221,32 @@ class ChargeAdmin(ServiceAdmin):
         context.update(
             charge_editable=add or self.has_change_permission(request, obj),
             tiers=getattr(context["adminform"].form, "tiers", None),
+            filter_rows=self._filter_rows_with_examples(context["adminform"].form, obj, version_id),
             model_fields={model: list(names) for model, names in MODEL_FIELDS.items()},
             preview_url=f"{preview}?version={version_id}" if version_id.isdigit() else preview,
             currency=obj.version.currency if obj else _currency_of(version_id),
         )
         return super().render_change_form(request, context, add, change, **kw)
+
+    @staticmethod
+    def _filter_rows_with_examples(
+        form: forms.Form, obj: Charge | None, version_id: str
+    ) -> list[tuple[forms.Form, str]] | None:
+        """Each filter row with its example sentence (what its price makes of the example
+        units), so every filter reads like the default price's live example."""
+        rows = getattr(form, "filter_rows", None)
+        if rows is None:
+            return None
+        model = (form.data.get("charge_model") if form.is_bound else None) or (
+            obj.charge_model if obj else "standard"
+        )
+        currency = obj.version.currency if obj else _currency_of(version_id)
+        examples = []
+        for row in rows.forms:
+            properties = _row_properties(row)
+            example = "" if properties is None else example_text(model, properties, currency)
+            examples.append((row, example))
+        return examples
 
     def get_urls(self) -> list:
         preview = admin_path(
@@ -227,6 +275,10 @@ class ChargeAdmin(ServiceAdmin):
             sentence = example_sentence(model, form.properties, units, currency)
         except PricingError as error:
             return JsonResponse({"ok": False, "errors": [error.message]})
+        keys = grouping_keys(form.properties)
+        if keys:
+            # Each group is priced on its own: the example is what one group's units cost.
+            sentence += f" in each group of {' × '.join(keys)}"
         return JsonResponse(
             {
                 "ok": True,

@@ -9,8 +9,10 @@ from typing import Any
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from plans.charge_filters import filter_label, filters_by_specificity
 from plans.models import Charge, Feature, PlanFeature
 from plans.pricing import PricingError, example_sentence
+from plans.pricing_groups import grouping_keys
 
 TIERED_MODELS = ("graduated", "volume")
 DEFAULT_EXAMPLE_UNITS = Decimal("1500")
@@ -158,8 +160,63 @@ def tiers_table(charge_model: str, properties: dict[str, Any]) -> SafeString:
     )
 
 
+def _price_html(charge_model: str, properties: dict[str, Any], currency: str) -> SafeString:
+    if not properties:
+        return format_html('<span class="quiet">{}</span>', "none: not billed")
+    keys = grouping_keys(properties)
+    grouped = format_html("<p>Priced separately per {}.</p>", " × ".join(keys)) if keys else ""
+    if charge_model in TIERED_MODELS:
+        return format_html("{}{}", tiers_table(charge_model, properties), grouped)
+    return format_html("{}{}", charge_summary(charge_model, properties, currency), grouped)
+
+
+def charge_summary_line(charge: Charge, currency: str) -> str:
+    """The changelist's line: the default price, then its groups, filters and proration."""
+    filters = charge.filters or []
+    text = (
+        charge_summary(charge.charge_model, charge.properties, currency)
+        if charge.properties or not filters
+        else "no default price"
+    )
+    keys = grouping_keys(charge.properties)
+    if keys:
+        text += f", per {' × '.join(keys)}"
+    if filters:
+        text += f"; {len(filters)} filter{'s' if len(filters) != 1 else ''}"
+    return text + ("; prorated by day" if charge.prorated else "")
+
+
 def charge_properties_html(charge: Charge, currency: str) -> SafeString:
-    """The charge's properties as a person reads them: a tier table or a summary line."""
-    if charge.charge_model in TIERED_MODELS:
-        return tiers_table(charge.charge_model, charge.properties)
-    return format_html("{}", charge_summary(charge.charge_model, charge.properties, currency))
+    """The charge's price as a person reads it: the default (a tier table or a summary line,
+    with its pricing groups), then one row per filter, most specific first as events try them,
+    and whether units are prorated."""
+    default = _price_html(charge.charge_model, charge.properties, currency)
+    filters = [f for f in charge.filters or [] if isinstance(f, dict)]
+    prorated = (
+        format_html("<p>{}</p>", "Prorated: each unit bills for the days it was active.")
+        if charge.prorated
+        else ""
+    )
+    if not filters:
+        return format_html("{}{}", default, prorated)
+    rows = format_html_join(
+        "",
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        (
+            (
+                position + 1,
+                filter_label(filters[index].get("values") or {}),
+                filters[index].get("invoice_display_name") or "—",
+                _price_html(charge.charge_model, filters[index].get("properties") or {}, currency),
+            )
+            for position, index in enumerate(filters_by_specificity(filters))
+        ),
+    )
+    return format_html(
+        "<p><strong>Events matching no filter:</strong></p>{}"
+        '<table class="plans-charge-filters"><thead><tr><th>Tried</th><th>Filter</th>'
+        "<th>Invoice name</th><th>Price</th></tr></thead><tbody>{}</tbody></table>{}",
+        default,
+        rows,
+        prorated,
+    )

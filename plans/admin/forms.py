@@ -3,6 +3,7 @@ Lago-compatible ``properties`` and checked by ``plans.pricing.validate_propertie
 messages land on the field or tier row they name.
 """
 
+import json
 import re
 from decimal import Decimal
 from typing import Any
@@ -12,7 +13,8 @@ from django.core.exceptions import ValidationError
 
 from plans.admin.display import TIERED_MODELS
 from plans.models import Charge, PlanVersion
-from plans.pricing import CHARGE_MODELS, validate_properties
+from plans.pricing import CHARGE_MODELS, GROUPING_KEYS, validate_properties
+from plans.pricing_groups import grouping_keys
 
 # What the version form edits (and the diff compares), and what a plan feature sets.
 VERSION_FIELDS = (
@@ -87,6 +89,116 @@ class TierForm(forms.Form):
 
 
 TierFormSet = forms.formset_factory(TierForm, extra=0, can_delete=True)
+FILTER_PREFIX = "filters"
+_FILTER_PATH = re.compile(r"^filters\[(\d+)\](?:\.(.+))?$")
+
+
+def _keys_field(label: str, help_text: str) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=False,
+        help_text=help_text,
+        widget=forms.TextInput(attrs={"size": 40, "placeholder": "e.g. region, model"}),
+    )
+
+
+def parse_keys(text: str) -> list[str]:
+    return [key.strip() for key in (text or "").split(",") if key.strip()]
+
+
+def values_text(values: dict[str, list[Any]]) -> str:
+    """A filter's values as the form shows them: "region = us, eu; tier = gpu"."""
+    return "; ".join(f"{key} = {', '.join(str(v) for v in vals)}" for key, vals in values.items())
+
+
+class FilterForm(forms.Form):
+    """One charge filter: which events (property = values), its invoice name and its price
+    (the charge model's properties in Lago's JSON, grouping keys apart)."""
+
+    values = forms.CharField(
+        label="Events where",
+        required=False,
+        widget=forms.TextInput(attrs={"size": 36, "placeholder": "region = us; tier = gpu, tpu"}),
+    )
+    invoice_display_name = forms.CharField(
+        label="Invoice name", required=False, max_length=200, widget=forms.TextInput({"size": 20})
+    )
+    properties = forms.CharField(
+        label="Price (properties)",
+        required=False,
+        widget=forms.Textarea(
+            {
+                "rows": 3,
+                "cols": 40,
+                "style": "font-family: monospace",
+                "placeholder": '{"amount": "0.02"}',
+            }
+        ),
+    )
+    grouped_by = _keys_field("Grouped by", "")
+
+    def is_blank(self) -> bool:
+        return not any(self.cleaned_data.get(name) for name in ("values", "properties"))
+
+    def clean_values(self) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for part in (self.cleaned_data.get("values") or "").split(";"):
+            if not part.strip():
+                continue
+            key, sign, listed = part.partition("=")
+            values = [v.strip() for v in listed.split(",") if v.strip()]
+            if not sign or not key.strip() or not values:
+                raise ValidationError(
+                    f"Write {part.strip()!r} as property = value, value (e.g. region = us, eu)."
+                )
+            found[key.strip()] = values
+        return found
+
+    def clean_properties(self) -> dict[str, Any]:
+        text = (self.cleaned_data.get("properties") or "").strip()
+        if not text:
+            return {}
+        try:
+            value = json.loads(text)
+        except ValueError:
+            raise ValidationError('Write the price as JSON, e.g. {"amount": "0.02"}.') from None
+        if not isinstance(value, dict):
+            raise ValidationError('Write the price as a JSON object, e.g. {"amount": "0.02"}.')
+        return value
+
+    def as_filter(self) -> dict[str, Any]:
+        properties = dict(self.cleaned_data["properties"])
+        keys = parse_keys(self.cleaned_data.get("grouped_by", ""))
+        for name in GROUPING_KEYS:
+            properties.pop(name, None)
+        if keys:
+            properties["grouped_by"] = keys
+        return {
+            "values": self.cleaned_data["values"],
+            "properties": properties,
+            "invoice_display_name": self.cleaned_data.get("invoice_display_name") or "",
+        }
+
+
+FilterFormSet = forms.formset_factory(FilterForm, extra=1, can_delete=True)
+
+
+def filter_initial(filters: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    rows = []
+    for raw in filters:
+        properties = dict(raw.get("properties") or {})
+        keys = grouping_keys(properties)
+        for name in GROUPING_KEYS:
+            properties.pop(name, None)
+        rows.append(
+            {
+                "values": values_text(raw.get("values") or {}),
+                "invoice_display_name": raw.get("invoice_display_name") or "",
+                "properties": json.dumps(properties, ensure_ascii=False),
+                "grouped_by": ", ".join(keys),
+            }
+        )
+    return rows
 
 
 class ChargePropertiesForm(forms.Form):
@@ -107,6 +219,15 @@ class ChargePropertiesForm(forms.Form):
     )
     per_transaction_min_amount = _decimal_field("Minimum fee per transaction")
     per_transaction_max_amount = _decimal_field("Maximum fee per transaction")
+    grouped_by = _keys_field(
+        "Price per group of",
+        "Event properties to price separately per combination of values (Lago's grouped_by): "
+        "tiers and free units then apply per group. Events without the property form a group "
+        "of their own.",
+    )
+
+    # Set by a form with filter rows: empty default properties then mean "no default price".
+    has_filters = False
 
     def __init__(self, *args: Any, initial_properties: dict[str, Any] | None = None, **kwargs: Any):
         model_initial = kwargs.pop("model_initial", None)
@@ -119,6 +240,8 @@ class ChargePropertiesForm(forms.Form):
             for name in PROPERTY_FIELDS:
                 if properties.get(name) is not None:
                     self.initial.setdefault(name, properties[name])
+            if grouping_keys(properties):
+                self.initial.setdefault("grouped_by", ", ".join(grouping_keys(properties)))
             tiers_initial = properties.get(f"{model_initial}_ranges") if model_initial else None
             if not tiers_initial:
                 tiers_initial = [{"from_value": 0}, {}]
@@ -148,10 +271,27 @@ class ChargePropertiesForm(forms.Form):
                 for name in MODEL_FIELDS[model]
                 if cleaned.get(name) is not None
             }
+        keys = parse_keys(cleaned.get("grouped_by", ""))
+        if self.has_filters and not (self.properties and self._default_given()):
+            self.properties = {}  # a filtered charge without a default price
+            return cleaned
+        if keys:
+            self.properties["grouped_by"] = keys
         for path, messages in validate_properties(model, self.properties).items():  # type: ignore[arg-type]
             for message in messages:
                 self.add_property_error(path, message)
         return cleaned
+
+    def _default_given(self) -> bool:
+        """Whether the operator typed a default price (tiers count once a per-unit amount is
+        set: the editor starts with an empty first row)."""
+        if any(
+            tier.get("per_unit_amount") is not None
+            for name in ("graduated_ranges", "volume_ranges")
+            for tier in self.properties.get(name) or []
+        ):
+            return True
+        return any(k not in ("graduated_ranges", "volume_ranges") for k in self.properties)
 
     def _tier_rows(self) -> list[dict[str, Any]] | None:
         """The tier rows in order, skipping blank and removed ones; None if a row has a
@@ -200,7 +340,14 @@ class ChargePropertiesForm(forms.Form):
 class ChargeForm(ChargePropertiesForm, forms.ModelForm):
     class Meta:
         model = Charge
-        fields = ("version", "metric", "charge_model", "invoice_display_name", "min_amount")
+        fields = (
+            "version",
+            "metric",
+            "charge_model",
+            "invoice_display_name",
+            "prorated",
+            "min_amount",
+        )
         labels = {"version": "Plan version", "min_amount": "Minimum per period"}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -209,6 +356,15 @@ class ChargeForm(ChargePropertiesForm, forms.ModelForm):
             kwargs.setdefault("initial_properties", instance.properties)
             kwargs.setdefault("model_initial", instance.charge_model)
         super().__init__(*args, **kwargs)
+        stored = instance.filters if instance is not None and instance.pk else []
+        self.filter_rows = FilterFormSet(
+            self.data if self.is_bound else None,
+            initial=None if self.is_bound else filter_initial(stored or []),
+            prefix=FILTER_PREFIX,
+            form_kwargs={"use_required_attribute": False},
+        )
+        self.filters: list[dict[str, Any]] = list(stored or [])
+        self._kept_filters: list[FilterForm] = []
         if "version" in self.fields:
             self.fields["version"].queryset = PlanVersion.objects.filter(
                 status=PlanVersion.Status.DRAFT
@@ -227,9 +383,47 @@ class ChargeForm(ChargePropertiesForm, forms.ModelForm):
         return self.instance.charge_model or None
 
     def clean(self) -> dict[str, Any]:
+        self._clean_filters()
         cleaned = super().clean()
         self.instance.properties = self.properties
+        self.instance.filters = self.filters
         return cleaned
+
+    def _clean_filters(self) -> None:
+        """The filter rows in order, skipping blank and removed ones; their errors stay on them
+        and are listed above the form."""
+        if not self.filter_rows.is_bound or not self.filter_rows.management_form.is_valid():
+            return  # a form posted without filter rows keeps the charge's filters
+        self._kept_filters = []
+        for index, row in enumerate(self.filter_rows.forms, start=1):
+            if not row.is_valid():
+                for errors in row.errors.values():
+                    for error in errors:
+                        self.add_error(None, f"Filter {index}: {error}")
+                continue
+            if row.cleaned_data.get("DELETE") or row.is_blank():
+                continue
+            self._kept_filters.append(row)
+        self.filters = [row.as_filter() for row in self._kept_filters]
+        self.has_filters = bool(self.filters)
+
+    def add_service_error(self, field: str | None, message: str) -> bool:
+        match = _FILTER_PATH.match(field or "")
+        if match:
+            index = int(match.group(1))
+            if index < len(self._kept_filters):
+                self._kept_filters[index].add_error(None, message)
+            self.add_error(None, f"Filter {index + 1}: {message}")
+            return True
+        if field == "prorated":
+            self.add_error("prorated", message)
+            return True
+        return super().add_service_error(field, message)
+
+    def has_changed(self) -> bool:
+        return super().has_changed() or (
+            self.filter_rows.is_bound and self.filter_rows.has_changed()
+        )
 
 
 class ChargeExampleForm(ChargePropertiesForm):

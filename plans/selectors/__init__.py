@@ -12,6 +12,11 @@ from plans.selectors.catalog import (
     plans_published_list,
     soft_caps_without_charge,
 )
+from plans.selectors.charge_usage import (
+    ChargeUsage,
+    ChargeUsageResult,
+    charge_usage_for_period,
+)
 from plans.selectors.customers import customer_get, customers_list
 from plans.selectors.diff import (
     FieldChange,
@@ -44,6 +49,9 @@ from plans.selectors.subscriptions import (
 )
 
 __all__ = [
+    "ChargeUsage",
+    "ChargeUsageResult",
+    "charge_usage_for_period",
     "MIGRATION_WHENS",
     "CreditAllowance",
     "EffectiveCharge",

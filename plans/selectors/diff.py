@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from billing_site.core.money import MONEY_DECIMAL_PLACES
+from plans.charge_filters import filter_label
 from plans.models import Charge, PlanFeature, PlanVersion
 
 VERSION_DIFF_FIELDS = (
@@ -80,10 +81,21 @@ def _flatten(value: Any, prefix: str) -> dict[str, Any]:
 
 
 def charge_as_dict(charge: Charge) -> dict[str, Any]:
+    """A charge as the compare page flattens it; filters are keyed by what they match, so a
+    change reads "filters.region: eu.properties.amount"."""
     return {
         "metric": charge.metric.code,
         "charge_model": charge.charge_model,
         "properties": charge.properties,
+        "filters": {
+            filter_label(f.get("values") or {}): {
+                "properties": f.get("properties") or {},
+                "invoice_display_name": f.get("invoice_display_name") or "",
+            }
+            for f in charge.filters or []
+            if isinstance(f, dict)
+        },
+        "prorated": charge.prorated,
         "invoice_display_name": charge.invoice_display_name,
         "min_amount": _text(charge.min_amount),
         "position": charge.position,

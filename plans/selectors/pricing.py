@@ -16,8 +16,10 @@ from django.db.models import F, Q
 
 from billing_site.core.exceptions import NotFoundError
 from billing_site.core.money import quantize
+from plans.charge_filters import filter_for_event, has_default
 from plans.models import Subscription, SubscriptionOverride
 from plans.pricing import ChargeResult, price
+from plans.pricing_groups import GroupResult, price_groups
 from plans.selectors.catalog import metric_get, plan_get, plan_version_for_quote
 
 
@@ -32,6 +34,8 @@ class EffectiveCharge:
     min_amount: Decimal | None
     position: int
     override_id: int | None = None
+    filters: tuple[Mapping[str, Any], ...] = ()
+    prorated: bool = False
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,8 @@ def pricing_for_subscription(*, subscription: Subscription, at: datetime) -> Eff
             invoice_display_name=charge.invoice_display_name or charge.metric.name,
             min_amount=charge.min_amount,
             position=charge.position,
+            filters=tuple(charge.filters or ()),
+            prorated=charge.prorated,
         )
         for charge in version.charges.select_related("metric").order_by("position", "id")
     }
@@ -200,6 +206,8 @@ def _apply_charge_override(
         ),
         position=current.position,
         override_id=override.pk,
+        filters=current.filters,
+        prorated=current.prorated,
     )
 
 
@@ -244,7 +252,9 @@ class Quote:
     currency: str
     metric_code: str
     charge_model: str
-    result: ChargeResult
+    result: ChargeResult  # all groups together: their units and amounts summed
+    filter_index: int | None = None  # the charge filter whose properties priced it
+    groups: tuple[GroupResult, ...] = ()
 
     @property
     def amount_rounded(self) -> Decimal:
@@ -258,11 +268,18 @@ def pricing_quote(
     units: Decimal,
     version_number: int | None = None,
     event_values: Sequence[Decimal] = (),
+    event_properties: Mapping[str, Any] | None = None,
+    groups: Sequence[tuple[Mapping[str, Any], Decimal]] = (),
 ) -> Quote:
     """Price ``units`` of ``metric_code`` on a plan's latest published (or named) version.
 
+    ``event_properties`` picks the charge filter such events go to (the most specific that
+    matches; else the default properties). ``groups`` prices each group's units separately
+    (pricing groups): the result then sums them and ``units`` is ignored.
+
     Raises ``NotFoundError`` for an unknown plan, version or metric, or a metric the version does
-    not charge, and ``PricingError`` for invalid units or event values.
+    not charge (or, with filters and no default, none of them matches), and ``PricingError`` for
+    invalid units or event values.
     """
     plan = plan_get(code=plan_code)
     version = plan_version_for_quote(plan=plan, number=version_number)
@@ -273,12 +290,38 @@ def pricing_quote(
             f"Version {version.number} of plan {plan_code!r} has no charge for {metric_code!r}.",
             fields={"metric": ["The plan does not charge this metric."]},
         )
-    result = price(charge.charge_model, charge.properties, units, event_values)  # type: ignore[arg-type]
+    filters = charge.filters or []
+    filter_index = filter_for_event(filters, event_properties or {})
+    properties = charge.properties if filter_index is None else filters[filter_index]["properties"]
+    if filter_index is None and filters and not has_default(charge.properties):
+        raise NotFoundError(
+            "No filter of the charge matches these event properties and it has no default "
+            "price: such events are not billed.",
+            fields={"properties": ["Matches no filter of the charge."]},
+        )
+    model = charge.charge_model
+    priced_groups: tuple[GroupResult, ...] = ()
+    if groups:
+        priced_groups = price_groups(
+            model,  # type: ignore[arg-type]
+            properties,
+            {tuple(sorted((str(k), v) for k, v in group.items())): n for group, n in groups},
+        )
+        results = [g.result for g in priced_groups]
+        result = ChargeResult(
+            amount=sum((r.amount for r in results), Decimal(0)),
+            units=sum((r.units for r in results), Decimal(0)),
+            breakdown=tuple(row for r in results for row in r.breakdown),
+        )
+    else:
+        result = price(model, properties, units, event_values)  # type: ignore[arg-type]
     return Quote(
         plan_code=plan.code,
         version_number=version.number,
         currency=version.currency,
         metric_code=metric.code,
-        charge_model=charge.charge_model,
+        charge_model=model,
         result=result,
+        filter_index=filter_index,
+        groups=priced_groups,
     )

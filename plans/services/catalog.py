@@ -5,7 +5,7 @@ A version is edited only while it is a draft; publishing freezes it (any later w
 (``plan_version_create_draft_from``) and publishing it.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -17,8 +17,8 @@ from django.utils import timezone
 from billing_site.core.audit import actor_user, audit_log_write, jsonable
 from billing_site.core.exceptions import ApplicationError, ConflictError
 from metering.models import BillableMetric
+from plans.charge_filters import charge_errors
 from plans.models import Charge, Plan, PlanFeature, PlanVersion
-from plans.pricing import validate_properties
 from plans.services._common import draft_locked, model_update
 from plans.services.features import (  # field lists re-exported for the admin
     FEATURE_UPDATABLE_FIELDS as FEATURE_UPDATABLE_FIELDS,
@@ -38,6 +38,8 @@ VERSION_FIELDS = (
 CHARGE_UPDATABLE_FIELDS = (
     "charge_model",
     "properties",
+    "filters",
+    "prorated",
     "invoice_display_name",
     "min_amount",
     "position",
@@ -146,6 +148,8 @@ def plan_version_create_draft_from(*, version: PlanVersion, actor: Any = None) -
                 metric_id=charge.metric_id,
                 charge_model=charge.charge_model,
                 properties=charge.properties,
+                filters=charge.filters,
+                prorated=charge.prorated,
                 invoice_display_name=charge.invoice_display_name,
                 min_amount=charge.min_amount,
                 position=charge.position,
@@ -206,12 +210,10 @@ def plan_version_publish_errors(version: PlanVersion) -> dict[str, list[str]]:
         errors.setdefault("base_fee", []).append("The base fee must not be negative.")
     for index, charge in enumerate(version.charges.select_related("metric")):
         prefix = f"charges[{index}]"
-        problems = validate_properties(charge.charge_model, charge.properties)
-        for field, messages in problems.items():
-            path = (
-                f"{prefix}.{field}" if field == "charge_model" else f"{prefix}.properties.{field}"
+        for field, messages in _charge_errors(charge).items():
+            errors.setdefault(f"{prefix}.{field}", []).extend(
+                f"{charge.metric.code}: {m}" for m in messages
             )
-            errors.setdefault(path, []).extend(f"{charge.metric.code}: {m}" for m in messages)
         if charge.min_amount is not None and charge.min_amount < 0:
             errors.setdefault(f"{prefix}.min_amount", []).append(
                 f"{charge.metric.code}: the minimum amount must not be negative."
@@ -279,16 +281,22 @@ def plan_version_archive(
 # --- charges -----------------------------------------------------------------------------------
 
 
+def _charge_errors(charge: Charge) -> dict[str, list[str]]:
+    return charge_errors(
+        charge_model=charge.charge_model,
+        properties=charge.properties,
+        filters=charge.filters,
+        prorated=charge.prorated,
+        metric_aggregation=charge.metric.aggregation,
+        metric_recurring=charge.metric.recurring,
+    )
+
+
 def _charge_check(charge: Charge) -> None:
     charge.full_clean()
-    problems = validate_properties(charge.charge_model, charge.properties)
+    problems = _charge_errors(charge)
     if problems:
-        raise ValidationError(
-            {
-                (field if field == "charge_model" else f"properties.{field}"): messages
-                for field, messages in problems.items()
-            }
-        )
+        raise ValidationError(problems)
 
 
 def _metric_free(version: PlanVersion, metric: BillableMetric, exclude: int | None = None) -> None:
@@ -306,6 +314,8 @@ def charge_create(
     metric: BillableMetric,
     charge_model: str,
     properties: Mapping[str, Any],
+    filters: Sequence[Mapping[str, Any]] = (),
+    prorated: bool = False,
     invoice_display_name: str = "",
     min_amount: Decimal | None = None,
     position: int | None = None,
@@ -326,6 +336,8 @@ def charge_create(
         metric=metric,
         charge_model=charge_model,
         properties=dict(properties),
+        filters=[dict(f) if isinstance(f, Mapping) else f for f in filters],
+        prorated=prorated,
         invoice_display_name=invoice_display_name,
         min_amount=min_amount,
         position=position,
@@ -341,6 +353,8 @@ def charge_create(
             "metric": metric.code,
             "charge_model": charge_model,
             "properties": jsonable(charge.properties),
+            "filters": jsonable(charge.filters),
+            "prorated": prorated,
         },
     )
     return charge

@@ -1,9 +1,13 @@
 """Import a plan as Lago's API returns it (``GET /api/v1/plans/{code}``) as a new draft version.
 
 Lago's charge properties use the same schemas as ours, so standard, package, graduated, volume
-and percentage charges map one to one (amounts stay decimal strings). What cannot be mapped —
-an unknown metric, another charge model, charge filters or grouping — is reported and skipped,
-and the rest is imported; nothing is published.
+and percentage charges map one to one (amounts stay decimal strings), with their ``filters``
+(``values``, ``properties``, ``invoice_display_name``), pricing groups (``grouped_by`` or
+``pricing_group_keys`` in the properties) and ``prorated``. A charge's embedded
+``billable_metric.recurring`` must match the metric here. What cannot be mapped — an unknown
+metric, another charge model, a pay-in-advance charge (until invoicing bills usage in advance),
+a proration Lago would refuse too — is reported and skipped, and the rest is imported; nothing
+is published.
 """
 
 import math
@@ -18,12 +22,13 @@ from django.db import transaction
 from billing_site.core.exceptions import ApplicationError
 from billing_site.core.money import CURRENCY_VALIDATOR, from_minor_units
 from metering.models import BillableMetric
+from plans.charge_filters import charge_errors
 from plans.models import Plan
-from plans.pricing import CHARGE_MODELS, validate_properties
+from plans.pricing import CHARGE_MODELS
 from plans.services.catalog import charge_create, plan_create, plan_version_create_draft
 
 LAGO_INTERVALS = {"weekly": "week", "monthly": "month", "quarterly": "quarter", "yearly": "year"}
-# Lago keys we may drop when empty; when set they change pricing in ways we do not model.
+# Lago leaves these empty when a charge is not grouped: dropped rather than kept as [].
 _GROUPING_KEYS = ("grouped_by", "pricing_group_keys")
 
 
@@ -178,19 +183,44 @@ def _import_charge(
     if model not in CHARGE_MODELS:
         report.skip(f"{label}: charge model {model!r} is not supported")
         return
-    if raw.get("filters"):
-        report.skip(f"{label}: has {len(raw['filters'])} filter(s), which are not supported")
+    if raw.get("pay_in_advance"):
+        report.skip(f"{label}: Lago bills it in advance; usage is billed in arrears here")
         return
-    properties = dict(raw.get("properties") or {})
-    for key in _GROUPING_KEYS:
-        if key in properties:
-            if properties.pop(key):
-                report.skip(f"{label}: groups prices by {key}, which is not supported")
-                return
-    problems = validate_properties(model, properties)
+    embedded = raw.get("billable_metric")
+    if isinstance(embedded, Mapping) and "recurring" in embedded:
+        if bool(embedded["recurring"]) != metric.recurring:
+            said = "recurring" if embedded["recurring"] else "not recurring"
+            report.skip(
+                f"{label}: the metric is {said} in Lago but not here; align {metric_code!r} first"
+            )
+            return
+    properties = _without_empty_grouping(raw.get("properties") or {})
+    filters = []
+    for position, lago_filter in enumerate(raw.get("filters") or []):
+        if not isinstance(lago_filter, Mapping):
+            report.skip(f"{label}: filter {position + 1} is not an object")
+            return
+        filters.append(
+            {
+                "values": lago_filter.get("values"),
+                "properties": _without_empty_grouping(lago_filter.get("properties") or {}),
+                "invoice_display_name": lago_filter.get("invoice_display_name") or "",
+            }
+        )
+    prorated = bool(raw.get("prorated"))
+    problems = charge_errors(
+        charge_model=model,
+        properties=properties,
+        filters=filters,
+        prorated=prorated,
+        metric_aggregation=metric.aggregation,
+        metric_recurring=metric.recurring,
+    )
     if problems:
         field_name, messages = next(iter(problems.items()))
-        report.skip(f"{label}: invalid properties: {field_name}: {messages[0]}")
+        if field_name.startswith("properties."):
+            field_name = f"invalid properties: {field_name.removeprefix('properties.')}"
+        report.skip(f"{label}: {field_name}: {messages[0]}")
         return
     min_cents = raw.get("min_amount_cents") or 0
     try:
@@ -206,13 +236,19 @@ def _import_charge(
         metric=metric,
         charge_model=model,
         properties=properties,
+        filters=filters,
+        prorated=prorated,
         invoice_display_name=raw.get("invoice_display_name") or "",
         min_amount=min_amount,
         actor=actor,
     )
     report.imported.append(metric_code)
-    report.note(f"{label}: imported")
-    if raw.get("pay_in_advance"):
-        report.note(f"{label}: Lago bills it in advance; it is billed in arrears here")
-    if raw.get("prorated"):
-        report.note(f"{label}: Lago prorates it; usage charges are not prorated here")
+    extras = [f"{len(filters)} filter(s)"] if filters else []
+    extras += ["prorated"] if prorated else []
+    report.note(f"{label}: imported{' with ' + ', '.join(extras) if extras else ''}")
+
+
+def _without_empty_grouping(raw: Any) -> Any:
+    if not isinstance(raw, Mapping):
+        return raw
+    return {k: v for k, v in raw.items() if not (k in _GROUPING_KEYS and not v)}

@@ -48,16 +48,46 @@ class PlanListOutputSerializer(serializers.Serializer):
     results = PlanOutputSerializer(many=True)
 
 
+class PricingQuoteGroupInputSerializer(serializers.Serializer):
+    group = serializers.DictField(
+        child=serializers.CharField(allow_null=True),
+        help_text='The grouping properties\' values, e.g. {"region": "us"}.',
+    )
+    units = serializers.DecimalField(max_digits=None, decimal_places=None, min_value=0)
+
+
 class PricingQuoteInputSerializer(serializers.Serializer):
     plan = serializers.CharField(max_length=100)
     version = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
     metric = serializers.CharField(max_length=100)
-    units = serializers.DecimalField(max_digits=None, decimal_places=None, min_value=0)
+    units = serializers.DecimalField(
+        max_digits=None,
+        decimal_places=None,
+        min_value=0,
+        required=False,
+        help_text="Required unless groups are given.",
+    )
     event_values = serializers.ListField(
         child=serializers.DecimalField(max_digits=None, decimal_places=None, min_value=0),
         required=False,
         default=list,
     )
+    properties = serializers.DictField(
+        required=False,
+        default=dict,
+        help_text="Event properties: pick the charge filter such events go to.",
+    )
+    groups = PricingQuoteGroupInputSerializer(
+        many=True,
+        required=False,
+        default=list,
+        help_text="Units per pricing group (a charge with grouped_by): each is priced apart.",
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        if "units" not in attrs and not attrs.get("groups"):
+            raise serializers.ValidationError({"units": ["Give units, or units per group."]})
+        return attrs
 
 
 class BreakdownRowOutputSerializer(serializers.Serializer):
@@ -66,6 +96,13 @@ class BreakdownRowOutputSerializer(serializers.Serializer):
     unit_price = serializers.CharField()
     flat_amount = serializers.CharField()
     amount = serializers.CharField()
+
+
+class PricingQuoteGroupOutputSerializer(serializers.Serializer):
+    group = serializers.DictField(child=serializers.CharField(allow_null=True))
+    units = serializers.CharField()
+    amount = serializers.CharField()
+    breakdown = BreakdownRowOutputSerializer(many=True)
 
 
 class PricingQuoteOutputSerializer(serializers.Serializer):
@@ -78,3 +115,7 @@ class PricingQuoteOutputSerializer(serializers.Serializer):
     amount = serializers.CharField(help_text="Exact, unrounded.")
     amount_rounded = serializers.CharField(help_text="Half-up to the currency's minor unit.")
     breakdown = BreakdownRowOutputSerializer(many=True)
+    filter_index = serializers.IntegerField(
+        allow_null=True, help_text="The charge filter that priced it; null: the default."
+    )
+    groups = PricingQuoteGroupOutputSerializer(many=True)

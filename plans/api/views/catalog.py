@@ -1,5 +1,7 @@
 """Published plans for pricing tables, and price quotes."""
 
+from decimal import Decimal
+
 from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -62,8 +64,10 @@ class PricingQuoteApi(APIView):
                 plan_code=data["plan"],
                 version_number=data["version"],
                 metric_code=data["metric"],
-                units=data["units"],
+                units=data.get("units", Decimal(0)),
                 event_values=data["event_values"],
+                event_properties=data["properties"],
+                groups=[(g["group"], g["units"]) for g in data["groups"]],
             )
         except PricingError as error:
             raise ApplicationError(error.message, fields={error.field: [error.message]}) from None
@@ -79,5 +83,7 @@ class PricingQuoteApi(APIView):
                 "amount": result["amount"],
                 "amount_rounded": format(quote.amount_rounded, "f"),
                 "breakdown": result["breakdown"],
+                "filter_index": quote.filter_index,
+                "groups": [group.as_dict() for group in quote.groups],
             }
         )

@@ -19,6 +19,7 @@ def _form(**overrides: str) -> dict[str, str]:
         "field_name": "tokens",
         "filters": "{}",
         "weights": "",
+        "weighted_sum_mode": "level",
         "rounding": "none",
         "rounding_precision": "0",
     }
@@ -82,6 +83,41 @@ def test_adding_a_metric_through_the_form_stores_it(admin_client):
     assert (metric.rounding, metric.rounding_precision) == ("round", 2)
     entry = AuditLogEntry.objects.get(action="billable_metric.created")
     assert (entry.object_id, entry.actor_label) == (str(metric.pk), "admin")
+
+
+def test_the_form_sets_recurring_and_the_weighted_sum_mode(admin_client):
+    # when a recurring gauge of changes, rounded to hundreds, is added
+    response = admin_client.post(
+        ADD_URL,
+        _form(
+            code="storage_changes",
+            aggregation="weighted_sum",
+            field_name="gb",
+            recurring="on",
+            weighted_sum_mode="change",
+            rounding="round",
+            rounding_precision="-2",
+        ),
+    )
+    # then
+    assert response.status_code == 302
+    metric = BillableMetric.objects.get(code="storage_changes")
+    assert (metric.recurring, metric.weighted_sum_mode, metric.rounding_precision) == (
+        True,
+        "change",
+        -2,
+    )
+    listing = admin_client.get("/admin/metering/billablemetric/").content.decode()
+    assert "round to the nearest 100" in listing
+
+
+def test_the_form_refuses_changes_on_a_metric_that_is_not_a_gauge(admin_client):
+    # when
+    response = admin_client.post(ADD_URL, _form(weighted_sum_mode="change"))
+    # then
+    assert response.status_code == 200
+    assert "Only a weighted_sum metric reads its values as changes." in response.content.decode()
+    assert not BillableMetric.objects.exists()
 
 
 @pytest.mark.parametrize(

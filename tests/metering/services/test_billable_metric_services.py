@@ -164,3 +164,53 @@ def test_ingest_validates_against_the_metric_as_just_changed(tokens, event_paylo
         (Outcome.ACCEPTED, ""),
         (Outcome.REJECTED, "properties.units"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("_case", "fields", "field"),
+    [
+        (
+            "a recurring max",
+            {"aggregation": "max", "field_name": "n", "recurring": True},
+            "recurring",
+        ),
+        (
+            "a recurring last",
+            {"aggregation": "last", "field_name": "n", "recurring": True},
+            "recurring",
+        ),
+        (
+            "changes on a sum",
+            {"aggregation": "sum", "field_name": "n", "weighted_sum_mode": "change"},
+            "weighted_sum_mode",
+        ),
+        (
+            "precision beyond -12",
+            {"aggregation": "count", "rounding": "round", "rounding_precision": -13},
+            "rounding_precision",
+        ),
+    ],
+)
+def test_options_that_mean_nothing_for_the_aggregation_are_refused(_case, fields, field):
+    # given / when
+    with pytest.raises(ValidationError) as error:
+        billable_metric_create(code="m", name="M", **fields)
+    # then
+    assert field in error.value.message_dict
+    assert not BillableMetric.objects.exists()
+
+
+def test_a_recurring_seat_metric_rounded_to_hundreds_is_accepted():
+    # given / when
+    metric = billable_metric_create(
+        code="seats",
+        name="Seats",
+        aggregation="unique_count",
+        field_name="user_id",
+        recurring=True,
+        rounding="round",
+        rounding_precision=-2,
+    )
+    # then
+    metric.refresh_from_db()
+    assert (metric.recurring, metric.rounding_precision) == (True, -2)

@@ -5,9 +5,10 @@ from rest_framework.test import APIRequestFactory
 
 from billing_site.core.api.errors import api_exception_handler
 from billing_site.core.exceptions import ConflictError
-from plans.services import plan_version_update
+from plans.services import charge_create, plan_version_publish, plan_version_update
 from tests.plans.factories import (
     SEED_GRADUATED,
+    make_metric,
     make_plan,
     make_published_plan,
     make_version,
@@ -165,3 +166,72 @@ def test_editing_a_published_version_is_a_409_in_the_api_error_shape():
     assert response.status_code == 409
     assert response.data["error"]["code"] == "version_published"
     assert "cannot be changed" in response.data["error"]["message"]
+
+
+def test_quote_prices_each_pricing_group_apart(authed_client):
+    # given standard {amount: 10, grouped_by: [region]} with 1 free unit per group
+    plan = make_plan("regional")
+    properties = {"amount": "10", "free_units": "1", "grouped_by": ["region"]}
+    make_version(plan, publish=True, charges={"api-calls": ("standard", properties)})
+    # when 2 units in us and 1 in eu
+    response = authed_client.post(
+        "/api/v1/pricing/quote",
+        {
+            "plan": "regional",
+            "metric": "api-calls",
+            "groups": [
+                {"group": {"region": "us"}, "units": "3"},
+                {"group": {"region": "eu"}, "units": "2"},
+            ],
+        },
+        format="json",
+    )
+    # then (3-1) x 10 and (2-1) x 10
+    assert response.status_code == 200
+    body = response.json()
+    assert [(g["group"], g["amount"]) for g in body["groups"]] == [
+        ({"region": "us"}, "20"),
+        ({"region": "eu"}, "10"),
+    ]
+    assert (body["units"], body["amount"], body["amount_rounded"]) == ("5", "30", "30.00")
+
+
+def test_quote_picks_the_filter_the_event_properties_go_to(authed_client):
+    # given eu at 0.01 and us+gpu at 0.05 per unit, no default price
+    plan = make_plan("filtered")
+    version = make_version(plan)
+    charge_create(
+        version=version,
+        metric=make_metric("api-calls"),
+        charge_model="standard",
+        properties={},
+        filters=[
+            {"values": {"region": ["eu"]}, "properties": {"amount": "0.01"}},
+            {"values": {"region": ["us"], "tier": ["gpu"]}, "properties": {"amount": "0.05"}},
+        ],
+    )
+    plan_version_publish(version=version)
+
+    def quote(properties):
+        payload = {"plan": "filtered", "metric": "api-calls", "units": "100"}
+        return authed_client.post(
+            "/api/v1/pricing/quote", payload | {"properties": properties}, format="json"
+        )
+
+    # when / then
+    gpu = quote({"region": "us", "tier": "gpu"}).json()
+    assert (gpu["filter_index"], gpu["amount"]) == (1, "5.00")
+    unmatched = quote({"region": "us"})
+    assert unmatched.status_code == 404
+    assert unmatched.json()["error"]["fields"] == {
+        "properties": ["Matches no filter of the charge."]
+    }
+
+
+def test_quote_needs_units_or_groups(authed_client):
+    make_published_plan("professional")
+    response = authed_client.post(
+        "/api/v1/pricing/quote", {"plan": "professional", "metric": "api-calls"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "units" in response.json()["error"]["fields"]

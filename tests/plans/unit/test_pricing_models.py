@@ -694,7 +694,8 @@ def test_event_values_are_ignored_by_other_models():
             {"amout": "0.01"},
             {
                 "amout": [
-                    "Unknown property 'amout' for the standard model; expected: amount, free_units."
+                    "Unknown property 'amout' for the standard model; expected: amount, "
+                    "free_units, grouped_by, pricing_group_keys."
                 ],
                 "amount": ["amount is required."],
             },
