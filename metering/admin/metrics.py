@@ -1,41 +1,26 @@
-"""Metering in the admin: billable metrics, and read-only views of what ingest stored or refused.
-
-The event browser is built for a table of tens of millions of rows: it never counts the whole
-table (a capped count, plus the planner's estimate when unfiltered), orders by the primary key
-unless one customer is asked for, searches customer ids exactly (so the customer-led indexes
-serve it), and offers no sortable columns, facets or date hierarchy that would scan it.
-"""
+"""Billable metrics in the admin: freezing once in use, archive, preview, new metric from one."""
 
 import json
 from datetime import timedelta
-from functools import cached_property
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.options import ShowFacets
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.db import connections
-from django.db.models import Exists, OuterRef, QuerySet, TextField
-from django.db.models.functions import Cast
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import mark_safe
 
 from billing_site.core.admin_confirm import confirm_action
 from billing_site.core.admin_views import admin_path
-from billing_site.core.json_limits import json_too_deep
+from metering.admin._common import PREVIEW_DAYS, events_url
 from metering.models import (
     BillableMetric,
-    CustomerAlias,
-    Event,
-    IngestRejection,
     Rounding,
-    UnknownCustomer,
 )
 from metering.selectors import usage_get
 from metering.services import (
@@ -62,49 +47,6 @@ METRIC_FIELDS = (
     "rounding",
     "rounding_precision",
 )
-
-
-# Stored JSON is read as text (`json_text`), never decoded by the database driver: an event
-# stored before ingest bounded nesting may be hundreds of levels deep, which Python's decoder
-# cannot take. Text is decoded here only when shallow enough, and always shown escaped and cut.
-PREVIEW_DAYS = 30
-MAX_SHOWN_CHARS = 16 * 1024
-MAX_SHORT_CHARS = 60
-MAX_DECODED_DEPTH = 200
-
-
-def _decoded(text: str | None) -> object:
-    """The JSON value of `text`, or the text itself when too deep to decode safely."""
-    if text is None:
-        return None
-    if json_too_deep(text.encode(), limit=MAX_DECODED_DEPTH):
-        return text
-    return json.loads(text)
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else f"{text[: limit - 1]}…"
-
-
-def _pretty_json(text: str | None) -> SafeString:
-    value = _decoded(text)
-    if value in (None, {}, []):
-        return format_html('<span class="quiet">{}</span>', "—")
-    if isinstance(value, str):
-        shown = f"(nested more than {MAX_DECODED_DEPTH} levels; shown as stored)\n{value}"
-    else:
-        shown = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
-    return format_html(
-        '<pre style="margin:0;white-space:pre-wrap">{}</pre>', _cut(shown, MAX_SHOWN_CHARS)
-    )
-
-
-def _json_as_text(queryset: QuerySet, field: str) -> QuerySet:
-    return queryset.defer(field).annotate(**{f"{field}_text": Cast(field, TextField())})
-
-
-def _events_url(**params: str) -> str:
-    return f"{reverse('admin:metering_event_changelist')}?{urlencode(params)}"
 
 
 class JsonTextarea(forms.Textarea):
@@ -320,7 +262,7 @@ class BillableMetricAdmin(admin.ModelAdmin):
         if not obj.pk:
             return "—"
         return format_html(
-            '<a href="{}">Browse this metric\'s events</a>', _events_url(code=obj.code)
+            '<a href="{}">Browse this metric\'s events</a>', events_url(code=obj.code)
         )
 
     def metric_uses(self, request: HttpRequest, obj: BillableMetric) -> list[str]:
@@ -423,242 +365,3 @@ class BillableMetricAdmin(admin.ModelAdmin):
 
     def delete_model(self, request: HttpRequest, obj: BillableMetric) -> None:
         billable_metric_delete(metric=obj, actor=request.user)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """A view-only admin: rows are written by ingest and the catalog, never by hand."""
-
-    actions = None
-    show_facets = ShowFacets.NEVER
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-# ---------------------------------------------------------------------------------------------
-# The event browser
-
-
-class CappedCountPaginator(Paginator):
-    """Counts at most `cap + 1` rows (`SELECT count(*) FROM (SELECT ... LIMIT cap + 1)`), so a
-    page costs the same on ten rows or ten million; pages beyond the cap are reached by
-    narrowing the filters. Unfiltered, the label adds the planner's estimate of the table size.
-    """
-
-    cap = 10_000
-
-    @cached_property
-    def count(self) -> int:
-        # The page's ordering is kept in the counted subquery, so the count reads what paging
-        # to the last capped page would (newest first through the primary key, say).
-        return self.object_list[: self.cap + 1].count()
-
-    @property
-    def is_capped(self) -> bool:
-        return self.count > self.cap
-
-    @cached_property
-    def estimated_total(self) -> int | None:
-        """The table's row estimate from the planner's statistics when nothing is filtered."""
-        query = self.object_list.query
-        if query.where or not self.is_capped:
-            return None
-        with connections[self.object_list.db].cursor() as cursor:
-            cursor.execute(
-                "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
-                [query.model._meta.db_table],
-            )
-            row = cursor.fetchone()
-        return row[0] if row and row[0] > self.cap else None
-
-    @property
-    def count_label(self) -> str:
-        if not self.is_capped:
-            return f"{self.count:,}"
-        if self.estimated_total:
-            return f"about {self.estimated_total:,}"
-        return f"more than {self.cap:,}"
-
-
-class CodeFilter(admin.SimpleListFilter):
-    """Metric codes from the metric catalog, not a DISTINCT over the events."""
-
-    title = "metric"
-    parameter_name = "code"
-
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin):
-        return list(BillableMetric.objects.order_by("code").values_list("code", "code"))
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        return queryset.filter(code=self.value()) if self.value() else queryset
-
-
-class RecentFilter(admin.SimpleListFilter):
-    title = "event time"
-    parameter_name = "within"
-    WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
-
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin):
-        return [("24h", "Last 24 hours"), ("7d", "Last 7 days"), ("30d", "Last 30 days")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        window = self.WINDOWS.get(self.value() or "")
-        if window is None:
-            return queryset
-        return queryset.filter(timestamp__gte=timezone.now() - window)
-
-
-@admin.register(Event)
-class EventAdmin(ReadOnlyAdmin):
-    list_display = [
-        "timestamp",
-        "customer_id",
-        "code",
-        "transaction_id",
-        "subscription_id",
-        "member_id",
-        "properties_short",
-    ]
-    list_display_links = ["timestamp"]
-    list_filter = [CodeFilter, RecentFilter]
-    search_fields = ["customer_id"]
-    search_help_text = "The exact customer id (as sent, e.g. acme). Newest events first."
-    sortable_by: tuple[str, ...] = ()
-    paginator = CappedCountPaginator
-    show_full_result_count = False
-    list_per_page = 50
-    fields = [
-        "customer_id",
-        "member_id",
-        "subscription_id",
-        "code",
-        "transaction_id",
-        "timestamp",
-        "received_at",
-        "properties_pretty",
-        "payload_hash",
-    ]
-    readonly_fields = ["properties_pretty"]
-
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet, search_term: str
-    ) -> tuple[QuerySet, bool]:
-        # Exact, case-sensitive match, the way ingest stores ids, so the customer-led indexes
-        # serve it (the admin's "=field" would be an UPPER() iexact that scans).
-        term = search_term.strip()
-        return (queryset.filter(customer_id=term) if term else queryset), False
-
-    def get_ordering(self, request: HttpRequest) -> list[str]:
-        # One customer's events are few and sit together in the usage index: show them by time.
-        # Across all customers, the primary key (insertion order) is the cheap "newest first".
-        if request.GET.get("q", "").strip():
-            return ["-timestamp", "-id"]
-        return ["-id"]
-
-    class Media:
-        css = {"all": ["metering/admin/events.css"]}
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return _json_as_text(super().get_queryset(request), "properties")
-
-    @admin.display(description="Properties")
-    def properties_short(self, obj: Event) -> str:
-        properties = _decoded(obj.properties_text)
-        if not isinstance(properties, dict):
-            return _cut(str(properties or ""), MAX_SHORT_CHARS)
-        text = ", ".join(
-            f"{key}={value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}"
-            for key, value in sorted(properties.items())
-        )
-        return _cut(text, MAX_SHORT_CHARS)
-
-    @admin.display(description="Properties")
-    def properties_pretty(self, obj: Event) -> SafeString:
-        return _pretty_json(obj.properties_text)
-
-
-# ---------------------------------------------------------------------------------------------
-# What ingest noticed
-
-
-@admin.register(UnknownCustomer)
-class UnknownCustomerAdmin(ReadOnlyAdmin):
-    list_display = ["customer_id", "first_seen_at", "last_seen_at", "event_count", "events_link"]
-    search_fields = ["customer_id"]
-    search_help_text = "Customer ids that events used before any customer had them."
-    fields = ["customer_id", "first_seen_at", "last_seen_at", "event_count", "events_link"]
-    readonly_fields = ["events_link"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        # Once the catalog creates the customer (or maps the id to one as a member), the id is
-        # known: hide it without waiting for anything to clean the table up.
-        known = CustomerAlias.objects.filter(alias_id=OuterRef("customer_id"))
-        return super().get_queryset(request).filter(~Exists(known))
-
-    @admin.display(description="Events")
-    def events_link(self, obj: UnknownCustomer) -> str:
-        return format_html('<a href="{}">Browse events</a>', _events_url(q=obj.customer_id))
-
-
-class RejectedFieldFilter(admin.SimpleListFilter):
-    """The fields named by the latest rejections (a misbehaving client can leave millions)."""
-
-    title = "field"
-    parameter_name = "field"
-    sample = 10_000
-
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin):
-        recent = IngestRejection.objects.order_by("-received_at").values("pk")[: self.sample]
-        fields = (
-            IngestRejection.objects.filter(pk__in=recent)
-            .order_by("field")
-            .values_list("field", flat=True)
-            .distinct()
-        )
-        return [(field, field) for field in fields]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        return queryset.filter(field=self.value()) if self.value() else queryset
-
-
-@admin.register(IngestRejection)
-class IngestRejectionAdmin(ReadOnlyAdmin):
-    list_display = ["received_at", "customer_id", "transaction_id", "code", "field", "reason"]
-    list_filter = [RejectedFieldFilter]
-    paginator = CappedCountPaginator
-    show_full_result_count = False
-    search_fields = ["=customer_id", "=transaction_id"]
-    search_help_text = "The exact customer id or transaction id."
-    ordering = ["-received_at", "-id"]
-    fields = [
-        "received_at",
-        "api_key_prefix",
-        "customer_id",
-        "transaction_id",
-        "code",
-        "field",
-        "reason",
-        "payload_pretty",
-    ]
-    readonly_fields = ["payload_pretty"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return _json_as_text(super().get_queryset(request), "payload")
-
-    @admin.display(description="Payload as sent")
-    def payload_pretty(self, obj: IngestRejection) -> SafeString:
-        return _pretty_json(obj.payload_text)
-
-
-@admin.register(CustomerAlias)
-class CustomerAliasAdmin(ReadOnlyAdmin):
-    list_display = ["alias_id", "customer_id", "kind", "created_at"]
-    list_filter = ["kind"]
-    search_fields = ["=alias_id", "=customer_id"]
-    search_help_text = "The exact id. The catalog keeps aliases in step with its customers."
