@@ -1,0 +1,1 @@
+"""Reads of invoices: ``from invoices.selectors import invoice_get``."""
