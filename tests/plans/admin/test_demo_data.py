@@ -69,6 +69,8 @@ def test_demo_plans_are_published_and_priced_as_the_seed_guide_says():
         "initech": "starter",
         "umbrella": "team",
         "hooli": "payg",
+        "stark": "professional",  # the invoice history (invoices/demo.py)
+        "wayne": "team",
     }
     override = SubscriptionOverride.objects.get()
     assert (override.subscription.customer.external_id, override.value) == (
