@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("billing_site.core.api.urls")),
     path("", include("metering.api.urls")),
     path("", include("plans.api.urls")),
+    path("", include("invoices.api.urls")),
 ]
 
 urlpatterns = [

@@ -1,6 +1,7 @@
 """Writes of invoices. Import from here: ``from invoices.services import invoice_finalize``."""
 
-from invoices.services.billing import invoice_create_for_period, lines_save, period_lines
+from invoices.selectors.lines import period_lines
+from invoices.services.billing import invoice_create_for_period, lines_save
 from invoices.services.cycle import (
     BATCH_SIZE,
     billing_batch_run,

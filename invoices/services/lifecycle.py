@@ -16,8 +16,9 @@ from django.utils import timezone
 
 from billing_site.core.exceptions import ConflictError
 from invoices.models import Invoice, InvoiceStatus
+from invoices.selectors.lines import period_lines
 from invoices.selectors.usage import UsageLookup
-from invoices.services.billing import lines_save, period_lines
+from invoices.services.billing import lines_save
 from invoices.transitions import invoice_event_write, invoice_status_set
 
 NUMBER_PREFIX = "INV"
