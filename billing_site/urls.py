@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from billing_site.core.health import healthz
+from invoices.api.stripe_views import StripeWebhookApi
 
 admin.site.site_header = "Billing — operations"
 admin.site.site_title = "Billing admin"
@@ -17,6 +18,7 @@ api_v1 = [
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("stripe/webhook", StripeWebhookApi.as_view(), name="stripe-webhook"),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -83,7 +83,7 @@ class Invoice(models.Model):
     payment_status = models.CharField(
         max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.NONE, blank=True
     )
-    stripe_invoice_id = models.CharField(max_length=255, blank=True)
+    stripe_payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
     stripe_pushed_at = models.DateTimeField(null=True, blank=True)
     stripe_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
