@@ -9,10 +9,11 @@ change writes in its own transaction.
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from dateutil.relativedelta import relativedelta
+from django.db.models import Q
 
 from billing_site.core.models import AuditLogEntry
 from billing_site.core.periods import calendar_period_start
@@ -47,16 +48,39 @@ def full_period(
     return start, start + _STEPS[interval]
 
 
+VERSION_CHANGE_ACTIONS = (
+    "subscription.plan_changed",
+    "subscription.scheduled_change_applied",
+    "subscription.period_advanced",
+)
+
+
+def plain_subscription_ids(subscription_ids: Iterable[int]) -> set[int]:
+    """Those of the subscriptions whose pricing is their version's alone: no override ever, no
+    scheduled change, no plan change in the audit log (two queries for a batch)."""
+    ids = set(subscription_ids)
+    changed = {
+        int(object_id)
+        for object_id in AuditLogEntry.objects.filter(
+            object_type="plans.subscription",
+            object_id__in=[str(pk) for pk in ids],
+            action__in=VERSION_CHANGE_ACTIONS[:2],
+        ).values_list("object_id", flat=True)
+    }
+    special = set(
+        Subscription.objects.filter(pk__in=ids)
+        .filter(Q(overrides__isnull=False) | Q(scheduled_version__isnull=False))
+        .values_list("pk", flat=True)
+    )
+    return ids - changed - special
+
+
 def _version_changes(subscription: Subscription) -> list[tuple[datetime, int, int]]:
     """(at, from version id, to version id) of every plan change, oldest first."""
     entries = AuditLogEntry.objects.filter(
         object_type="plans.subscription",
         object_id=str(subscription.pk),
-        action__in=(
-            "subscription.plan_changed",
-            "subscription.scheduled_change_applied",
-            "subscription.period_advanced",
-        ),
+        action__in=VERSION_CHANGE_ACTIONS,
     ).order_by("created_at", "id")
     labels: dict[str, int] = {}
     changes: list[tuple[datetime, int, int]] = []
@@ -92,12 +116,21 @@ def billing_segments(
     period_start: datetime,
     period_end: datetime,
     billed_end: datetime | None = None,
+    lookup: UsageLookup | None = None,
 ) -> list[Segment]:
     """The windows of ``[period_start, billed_end or period_end)``, each with its pricing."""
     end = billed_end or period_end
     full_start, full_end = full_period(
         subscription=subscription, period_start=period_start, period_end=period_end
     )
+    if lookup is not None and lookup.plain is not None and subscription.pk in lookup.plain:
+        # No override, scheduled change or plan change: one window, the version's pricing.
+        cached = lookup.pricing_by_version.get(subscription.version_id)
+        if cached is None:
+            cached = pricing_for_subscription(subscription=subscription, at=period_start)
+            lookup.pricing_by_version[subscription.version_id] = cached
+        pricing = replace(cached, subscription_id=subscription.pk, at=period_start)
+        return [Segment(Window(period_start, end, full_start, full_end), pricing)]
     changes = _version_changes(subscription)
     cuts = {period_start, end}
     cuts |= {at for at, _, _ in changes if period_start < at < end}

@@ -3,11 +3,12 @@ the billing services (which store them) and by the running-period views (which d
 """
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Q, Sum
+from django.db.models import Q, QuerySet, Sum
 
 from invoices.calculations import (
     BilledSoFar,
@@ -47,7 +48,10 @@ def period_lines(
     trial_ends_at = subscription.trial_ends_at
     if kind == InvoiceKind.ADVANCE:
         segment = billing_segments(
-            subscription=subscription, period_start=period_start, period_end=period_end
+            subscription=subscription,
+            period_start=period_start,
+            period_end=period_end,
+            lookup=lookup,
         )[0]
         window = segment.window
         whole = type(window)(window.start, period_end, window.full_start, window.full_end)
@@ -67,6 +71,7 @@ def period_lines(
         period_start=period_start,
         period_end=period_end,
         billed_end=billed_end,
+        lookup=lookup,
     )
     for segment in segments:
         if not segment.pricing.base_fee_in_advance:
@@ -88,15 +93,28 @@ def period_lines(
     return lines
 
 
-def _late_sources(subscription: Subscription, now: datetime) -> list[Invoice]:
-    """Finalized period invoices of the subscription with events received after they were
-    finalized: one EXISTS probe per recent finalized invoice."""
-    candidates = Invoice.objects.filter(
-        subscription=subscription,
+def finalized_recently(*, subscription_ids: Iterable[int], now: datetime) -> QuerySet[Invoice]:
+    """Finalized period invoices of the subscriptions recent enough to look for late usage."""
+    return Invoice.objects.filter(
+        subscription_id__in=list(subscription_ids),
         kind=InvoiceKind.PERIOD,
         status__in=(InvoiceStatus.FINALIZED, InvoiceStatus.PAID, InvoiceStatus.UNCOLLECTIBLE),
         period_end__gt=now - LATE_USAGE_HORIZON,
-    ).order_by("period_start")
+    )
+
+
+def late_candidate_ids(*, subscription_ids: Iterable[int], now: datetime) -> set[int]:
+    """Those of the subscriptions that have recent finalized period invoices (one query)."""
+    found = finalized_recently(subscription_ids=subscription_ids, now=now)
+    return set(found.values_list("subscription_id", flat=True).distinct())
+
+
+def _late_sources(subscription: Subscription, now: datetime) -> list[Invoice]:
+    """Finalized period invoices of the subscription with events received after they were
+    finalized: one EXISTS probe per recent finalized invoice."""
+    candidates = finalized_recently(subscription_ids=[subscription.pk], now=now).order_by(
+        "period_start"
+    )
     late = []
     with connection.cursor() as cursor:
         for invoice in candidates:
@@ -125,6 +143,9 @@ def late_usage_lines(
     difference between the period's usage priced now and what was billed for it so far."""
     lines: list[LineDraft] = []
     currency = subscription.version.currency
+    known = lookup.late_candidates
+    if known is not None and subscription.pk not in known:
+        return lines
     for source in _late_sources(subscription, now):
         billed_rows = (
             InvoiceLine.objects.filter(

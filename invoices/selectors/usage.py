@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection
 
@@ -39,9 +40,23 @@ NO_USAGE_DIGEST = ""
 
 
 class UsageLookup:
+    """Usage facts, and what a batch learned about its subscriptions in a few queries:
+
+    - ``plain``: subscriptions with no overrides, no scheduled change and no plan change in
+      their history, whose pricing is their version's alone (so it is computed once per
+      version, ``pricing_by_version``);
+    - ``late_candidates``: subscriptions with recent finalized period invoices (the only ones
+      that can have late usage to adjust).
+
+    ``None`` means "not known": the caller reads it per subscription.
+    """
+
     def __init__(self) -> None:
         self._facts: dict[UsageRequest, UsageFact] = {}
         self._metrics: dict[int, BillableMetric] = {}
+        self.plain: set[int] | None = None
+        self.late_candidates: set[int] | None = None
+        self.pricing_by_version: dict[int, Any] = {}
 
     def metric(self, metric_id: int) -> BillableMetric:
         if metric_id not in self._metrics:

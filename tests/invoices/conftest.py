@@ -1,5 +1,7 @@
+import socket
 import subprocess
 import sys
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +22,15 @@ def localstripe_url() -> Iterator[str]:
     )
     try:
         port = int(process.stdout.readline().strip())
+        deadline = time.monotonic() + 20
+        while True:  # the port is bound before the server accepts: wait until it answers
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
         yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
