@@ -32,7 +32,9 @@ _NUMBER_SQL = (
 def invoice_lock(invoice_id: int) -> Invoice:
     return (
         Invoice.objects.select_for_update(of=("self",))
-        .select_related("subscription__version__plan", "subscription__customer", "customer")
+        .select_related(
+            "subscription__version__plan", "subscription__customer", "customer", "version"
+        )
         .get(pk=invoice_id)
     )
 
