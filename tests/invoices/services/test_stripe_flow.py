@@ -205,3 +205,38 @@ def test_minor_units_follow_the_currency(amount, currency, minor):
 
 def test_idempotency_keys_are_derived_from_our_ids():
     assert idempotency_key("invoice", 42, "payment_intent") == "invoice:42:payment_intent"
+
+
+def test_a_handler_failure_is_recorded_and_the_redelivery_processes_it(
+    stripe_on, api_client, monkeypatch
+):
+    # given a handler that fails once (a database hiccup, say)
+    from invoices import webhooks
+
+    invoice = finalized_invoice()
+    calls = []
+    real = webhooks.HANDLERS["payment_intent.succeeded"]
+
+    def flaky(event):
+        calls.append(event["id"])
+        if len(calls) == 1:
+            raise RuntimeError("database went away")
+        real(event)
+
+    monkeypatch.setitem(webhooks.HANDLERS, "payment_intent.succeeded", flaky)
+    payload = event_payload("payment_intent.succeeded", metadata={"invoice_id": str(invoice.pk)})
+    api_client.raise_request_exception = False
+
+    # when Stripe delivers it, and delivers it again after the error
+    first = post_webhook(api_client, payload)
+    stored = StripeWebhookEvent.objects.get()
+    assert (first.status_code, stored.processed_at) == (500, None)
+    assert stored.exception == "RuntimeError: database went away"
+    second = post_webhook(api_client, payload)
+
+    # then the second delivery processed it, and the invoice was paid once
+    assert (second.status_code, second.json()["processed"]) == (200, True)
+    invoice.refresh_from_db()
+    assert invoice.status == "paid"
+    stored.refresh_from_db()
+    assert (stored.exception, stored.deliveries) == ("", 2)
