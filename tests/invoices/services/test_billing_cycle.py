@@ -8,7 +8,11 @@ import time_machine
 
 from invoices.models import Invoice, InvoiceStatus
 from invoices.services import subscription_bill_due
-from plans.services import subscription_cancel, subscription_change_plan
+from plans.services import (
+    subscription_cancel,
+    subscription_change_plan,
+    subscription_override_create,
+)
 from tests.invoices.factories import plan_version, send_tokens, subscribe, utc
 from tests.plans.factories import make_version
 
@@ -194,3 +198,40 @@ def test_plan_change_mid_period_bills_each_part_on_its_own_version():
         ("base_fee", "basic v1 base fee (20 of 31 days)", Decimal("20.00")),
         ("base_fee", "basic v2 base fee (11 of 31 days)", Decimal("22.00")),
     ]
+
+
+def test_an_override_starting_mid_period_bills_each_part_on_its_own_price():
+    # given a 31.00 plan from Jan 1 with usage, and a 62.00 base fee plus half-price tokens
+    # negotiated from Jan 21
+    version = plan_version(
+        "ovr", base_fee="31", charges={"tokens": ("standard", {"amount": "0.10"})}
+    )
+    subscription = subscribe(version, started_at=utc(2026, 1, 1))
+    send_tokens("acme", 100, at=utc(2026, 1, 10))
+    send_tokens("acme", 100, at=utc(2026, 1, 25))
+    subscription_override_create(
+        subscription=subscription,
+        kind="base_fee",
+        value={"amount": "62.00"},
+        valid_from=utc(2026, 1, 21),
+        reason="upgrade deal",
+    )
+    subscription_override_create(
+        subscription=subscription,
+        kind="charge",
+        charge=version.charges.get(),
+        value={"charge_model": "standard", "properties": {"amount": "0.05"}},
+        valid_from=utc(2026, 1, 21),
+        reason="upgrade deal",
+    )
+
+    (invoice,) = subscription_bill_due(subscription_id=subscription.pk, now=FEB_1)
+
+    # then 20 days at 31.00 with 100 tokens at 0.10, then 11 days at 62.00 with 100 at 0.05
+    assert lines_of(invoice) == [
+        ("base_fee", "ovr v1 base fee (20 of 31 days)", Decimal("20.00")),
+        ("usage", "Tokens", Decimal("10.00")),
+        ("base_fee", "ovr v1 base fee (11 of 31 days)", Decimal("22.00")),
+        ("usage", "Tokens", Decimal("5.00")),
+    ]
+    assert invoice.total == Decimal("57.00")
