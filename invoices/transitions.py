@@ -49,7 +49,9 @@ def invoice_event_write(
     )
 
 
-@transaction.atomic
+# No savepoint: a refused move raises before writing, and any later error aborts the caller's
+# transaction anyway; the billing run saves two round trips per invoice.
+@transaction.atomic(savepoint=False)
 def invoice_status_set(
     *,
     invoice: Invoice,

@@ -19,9 +19,11 @@ from invoices.transitions import invoice_event_write
 from plans.models import Subscription
 
 
-def lines_save(*, invoice: Invoice, lines: list[LineDraft]) -> None:
-    """Replace the invoice's lines and set its total to their sum (the invoice is a draft)."""
-    invoice.lines.all().delete()
+def lines_save(*, invoice: Invoice, lines: list[LineDraft], replace: bool = True) -> None:
+    """Replace the invoice's lines (``replace=False``: a new invoice has none) and set its total
+    to their sum (the invoice is a draft; the caller saves the total)."""
+    if replace:
+        invoice.lines.all().delete()
     InvoiceLine.objects.bulk_create(
         InvoiceLine(
             invoice=invoice,
@@ -93,11 +95,11 @@ def invoice_create_for_period(
                 nominal_period_end=period_end,
                 issued_at=now,
                 computed_at=now,
+                total=invoice_total(lines),
                 finalize_after=max(issued, period_start)
                 + timedelta(days=version.invoice_grace_days),
             )
-            lines_save(invoice=invoice, lines=lines)
-            invoice.save(update_fields=["total"])
+            lines_save(invoice=invoice, lines=lines, replace=False)
     except IntegrityError:
         winner = Invoice.objects.filter(
             subscription=subscription, period_start=period_start, kind=kind

@@ -96,7 +96,7 @@ def _stripe_configured() -> bool:
     return bool(settings.STRIPE_SECRET_KEY)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # see invoice_status_set
 def invoice_finalize(
     *, invoice: Invoice, actor: Any = None, now: datetime | None = None, recompute: bool = True
 ) -> Invoice:
