@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from billing_site.core.health import healthz
+from invoices.api.stripe_views import StripeWebhookApi
 
 api_v1 = [
     path("", include("billing_site.core.api.urls")),
@@ -10,10 +11,12 @@ api_v1 = [
     path("", include("plans.api.urls")),
     path("", include("credits.api.urls")),
     path("", include("entitlements.api.urls")),
+    path("", include("invoices.api.urls")),
 ]
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("stripe/webhook", StripeWebhookApi.as_view(), name="stripe-webhook"),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -60,6 +60,30 @@ BEAT_SCHEDULE = {
         "crontab": {"minute": "*/5"},
         "description": "Close entitlement holds past their time to live.",
     },
+    "invoices.bill_due": {
+        "task": "invoices.bill_due",
+        # https://crontab.guru/#*_*_*_*_*
+        "crontab": {"minute": "*"},
+        "description": "Bill subscriptions whose period ended or whose in-advance fee is due.",
+    },
+    "invoices.finalize_due": {
+        "task": "invoices.finalize_due",
+        # https://crontab.guru/#*_*_*_*_*
+        "crontab": {"minute": "*"},
+        "description": "Finalize draft invoices whose grace period ended.",
+    },
+    "invoices.refresh_drafts": {
+        "task": "invoices.refresh_drafts",
+        # https://crontab.guru/#*/5_*_*_*_*
+        "crontab": {"minute": "*/5"},
+        "description": "Recompute draft invoices that late events of their period reached.",
+    },
+    "invoices.stripe_retry": {
+        "task": "invoices.stripe_retry",
+        # https://crontab.guru/#*/10_*_*_*_*
+        "crontab": {"minute": "*/10"},
+        "description": "Push again finalized invoices whose Stripe push failed.",
+    },
     "core.sessions_clear_expired": {
         "task": "core.sessions_clear_expired",
         # https://crontab.guru/#15_3_*_*_*

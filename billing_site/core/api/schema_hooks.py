@@ -42,6 +42,8 @@ DELIBERATE_EXCEPTIONS = {
     "subscription_overrides_create": _NOT_EXPRESSIBLE + "the metric or feature must be on the "
     "subscription's plan and the value must suit the kind.",
     "pricing_quote": _NOT_EXPRESSIBLE + "the metric must be one the plan version charges.",
+    "stripe_webhook": _NOT_EXPRESSIBLE + "the body must carry a valid `Stripe-Signature` of "
+    "itself made with STRIPE_WEBHOOK_SECRET.",
     **dict.fromkeys(
         [
             "entitlements_check",

@@ -1,0 +1,23 @@
+from django.urls import path
+
+from invoices.api.views import (
+    CustomerCurrentUsageApi,
+    InvoiceDetailApi,
+    InvoiceListApi,
+    SubscriptionUpcomingInvoiceApi,
+)
+
+urlpatterns = [
+    path("invoices", InvoiceListApi.as_view(), name="invoices"),
+    path("invoices/<int:invoice_id>", InvoiceDetailApi.as_view(), name="invoice"),
+    path(
+        "customers/<str:external_id>/current_usage",
+        CustomerCurrentUsageApi.as_view(),
+        name="customer-current-usage",
+    ),
+    path(
+        "subscriptions/<str:external_id>/upcoming_invoice",
+        SubscriptionUpcomingInvoiceApi.as_view(),
+        name="subscription-upcoming-invoice",
+    ),
+]
