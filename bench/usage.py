@@ -119,7 +119,12 @@ def main() -> int:
     for metric in metrics:
         print(f"Measuring {metric.code} ({metric.aggregation}) ...", flush=True)
         rows.append(_measure(metric, args))
-    _report(args, database, build, rollup_seconds, rows)
+    carried = [
+        _measure_carried(metric, args)
+        for metric in metrics
+        if metric.recurring and metric.aggregation == "unique_count"
+    ]
+    _report(args, database, build, rollup_seconds, rows, carried)
     return 0
 
 
@@ -333,12 +338,74 @@ def _measure(metric: Any, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def _measure_carried(metric: Any, args: argparse.Namespace) -> dict[str, Any]:
+    """A recurring unique_count over the month after the dataset's (no events of its own: all of
+    it is the state carried in), read through the monthly snapshot, beside the same rollup read
+    without it (every earlier daily row: the path before snapshots), in the same run."""
+    from django.db import connection
+
+    from metering.aggregation import metric_definition_hash, rollup_usage_sql
+    from metering.models import UsageRollupState
+    from metering.selectors import usage_by_customer_for_period, usage_get
+
+    print(f"Measuring {metric.code}, the following month (carried state) ...", flush=True)
+    state = UsageRollupState.objects.get(metric=metric)
+    period = {"start": MONTH_END, "end": datetime(2026, 3, 1, tzinfo=UTC)}
+    rng = random.Random(f"{args.seed}-{metric.code}-carried")
+    customers = [f"customer-{rng.randrange(args.customers):05d}" for _ in range(args.samples)]
+
+    def without_snapshot(customer_ids: list[str] | None) -> list[tuple[Any, ...]]:
+        sql, params = rollup_usage_sql(
+            metric,
+            metric_id=metric.pk,
+            definition_hash=metric_definition_hash(metric),
+            watermark=state.watermark,
+            customer_ids=customer_ids,
+            snapshot_month=None,
+            **period,
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    timings, old_timings, agree = [], [], True
+    for customer_id in customers[:20]:
+        usage_get(metric=metric, customer_id=customer_id, **period)
+    for customer_id in customers:
+        started = time.perf_counter()
+        result = usage_get(metric=metric, customer_id=customer_id, **period)
+        timings.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        old = without_snapshot([customer_id])
+        old_timings.append(time.perf_counter() - started)
+        agree = agree and (old[0][2] if old else 0) == result.quantity
+    started = time.perf_counter()
+    everyone = usage_by_customer_for_period(metric=metric, **period)
+    all_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    old_all = without_snapshot(None)
+    old_all_seconds = time.perf_counter() - started
+    agree = agree and {c: q for c, _, q in old_all} == {c: r.quantity for c, r in everyone.items()}
+    return {
+        "code": metric.code,
+        "period": [period["start"].isoformat(), period["end"].isoformat()],
+        "one_customer_ms_p50": common.percentile(timings, 0.50) * 1000,
+        "one_customer_ms_p99": common.percentile(timings, 0.99) * 1000,
+        "without_snapshot_ms_p50": common.percentile(old_timings, 0.50) * 1000,
+        "without_snapshot_ms_p99": common.percentile(old_timings, 0.99) * 1000,
+        "all_customers_seconds": all_seconds,
+        "all_customers_without_snapshot_seconds": old_all_seconds,
+        "results_agree": agree,
+    }
+
+
 def _report(
     args: argparse.Namespace,
     database: str,
     build: dict[str, Any],
     rollup_seconds: float | None,
     rows: list[dict[str, Any]],
+    carried: list[dict[str, Any]],
 ) -> None:
     from django.db import connection
 
@@ -372,6 +439,30 @@ def _report(
             for row in rows
         ],
     )
+    common.table_print(
+        "Recurring unique_count, the following month (state carried in only)",
+        [
+            "metric",
+            "1 customer p50 ms",
+            "p99 ms",
+            "without snapshot p50/p99 ms",
+            "all s",
+            "all without snapshot s",
+            "agree",
+        ],
+        [
+            [
+                row["code"],
+                row["one_customer_ms_p50"],
+                row["one_customer_ms_p99"],
+                f"{row['without_snapshot_ms_p50']:.2f}/{row['without_snapshot_ms_p99']:.2f}",
+                row["all_customers_seconds"],
+                row["all_customers_without_snapshot_seconds"],
+                "yes" if row["results_agree"] else "NO",
+            ]
+            for row in carried
+        ],
+    )
     build_note = "reused" if build["reused"] else "built"
     print(
         f"Dataset {build_note} (build took {build['seconds']} s); rollup refresh "
@@ -402,6 +493,7 @@ def _report(
             "samples": args.samples,
             "baseline_samples": args.baseline_samples,
             "metrics": rows,
+            "carried_state": carried,
         },
     )
     print(f"Written to {path.relative_to(common.ROOT)}")

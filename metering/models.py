@@ -341,6 +341,9 @@ class UsageRollupState(models.Model):
     definition_hash = models.CharField(max_length=64)
     watermark = models.BigIntegerField(default=0)
     refreshed_at = models.DateTimeField()
+    # Recurring unique_count metrics only: the latest month start with `UsageDistinctSnapshot`
+    # rows (every month start up to it has them, for the same watermark); NULL until built.
+    snapshot_month = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.metric_id} up to event {self.watermark}"
@@ -371,6 +374,33 @@ class UsageDistinctRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.metric_id} {self.bucket:%Y-%m-%d} {self.value}"
+
+
+class UsageDistinctSnapshot(models.Model):
+    """A recurring unique_count metric's state at the start of a UTC month: per customer and
+    value, the latest event of the value before `month` (by timestamp, received_at, id) among
+    the events with ids up to the metric's watermark (`UsageRollupState`), kept by the rollup
+    refresh for every month start up to the state's `snapshot_month`.
+
+    A period's carried-in state then reads one month's snapshot and the daily rollup rows since
+    it, not the whole history. Removed values stay (with `last_op` 'remove'), so that a late
+    event older than the removal cannot bring the value back; see
+    `metering/aggregation/snapshot_sql.py`."""
+
+    pk = models.CompositePrimaryKey("customer_id", "metric", "month", "value")
+    customer_id = models.CharField(max_length=255)
+    metric = models.ForeignKey(
+        BillableMetric, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    month = models.DateTimeField(help_text="Start of the UTC month; the state just before it.")
+    value = models.TextField()
+    last_at = models.DateTimeField()
+    last_received_at = models.DateTimeField()
+    last_id = models.BigIntegerField()
+    last_op = models.CharField(max_length=6)
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.metric_id} {self.month:%Y-%m} {self.value}"
 
 
 class UsageGaugeRollup(models.Model):

@@ -3,6 +3,9 @@ few rows per customer and day instead of every event: totals of count, sum and m
 (`UsageRollup`), distinct values of unique_count metrics (`UsageDistinctRollup`, with each day's
 last operation on a value for recurring ones) and a gauge's
 day of weighted_sum metrics (`UsageGaugeRollup`). `last` metrics are read from the events.
+Recurring unique_count metrics also keep a snapshot of their state at every UTC month start
+(`UsageDistinctSnapshot`, see `aggregation/snapshot_sql.py`), moved with the same watermark, so
+that the state a period carries in is read from one month's snapshot and the days since.
 
 Exactness: a metric's `UsageRollupState.watermark` W says its rollup rows hold exactly the
 contributing events with `id <= W`; `aggregation.rollup_usage_sql` adds the events above W from
@@ -21,16 +24,24 @@ is rebuilt from zero, and until then the selectors read it raw.
 from django.db import connection, transaction
 from django.utils import timezone
 
-from metering.aggregation import metric_definition_hash, reads_rollup, rollup_refresh_sql
+from metering.aggregation import (
+    UNIQUE_COUNT,
+    is_recurring,
+    metric_definition_hash,
+    reads_rollup,
+    rollup_refresh_sql,
+    snapshot_sql,
+)
 from metering.models import (
     BillableMetric,
     UsageDistinctRollup,
+    UsageDistinctSnapshot,
     UsageGaugeRollup,
     UsageRollup,
     UsageRollupState,
 )
 
-_ROLLUP_MODELS = (UsageRollup, UsageDistinctRollup, UsageGaugeRollup)
+_ROLLUP_MODELS = (UsageRollup, UsageDistinctRollup, UsageDistinctSnapshot, UsageGaugeRollup)
 
 # Ids folded into a metric's rollup per transaction: bounds a first build's transaction size.
 REFRESH_CHUNK_IDS = 2_000_000
@@ -70,6 +81,9 @@ def usage_rollup_refresh_metric(
             state = _state_locked(metric=metric, definition=definition)
             if state is None:
                 return None
+            snapshots = _keeps_snapshots(metric)
+            if snapshots:
+                _snapshots_extend(state=state, metric=metric)
             if state.watermark >= upto:
                 return state.watermark
             first_id = _first_event_id_above(state.watermark)
@@ -84,9 +98,47 @@ def usage_rollup_refresh_metric(
                 )
                 with connection.cursor() as cursor:
                     cursor.execute(sql, params)
+                    if snapshots:
+                        cursor.execute(
+                            *snapshot_sql.fold_events_sql(
+                                metric,
+                                metric_id=metric.pk,
+                                id_above=state.watermark,
+                                id_upto=chunk_end,
+                                through=state.snapshot_month,
+                            )
+                        )
             state.watermark = chunk_end
             state.refreshed_at = timezone.now()
             state.save(update_fields=["watermark", "refreshed_at"])
+
+
+def _keeps_snapshots(metric: BillableMetric) -> bool:
+    return metric.aggregation == UNIQUE_COUNT and is_recurring(metric)
+
+
+def _snapshots_extend(*, state: UsageRollupState, metric: BillableMetric) -> None:
+    """Brings the metric's monthly snapshots up to the current UTC month, at the state's
+    watermark (the state row is locked): built from the rollup rows the first time, then rolled
+    forward one month at a time."""
+    current = snapshot_sql.month_floor(timezone.now())
+    if state.snapshot_month is not None and state.snapshot_month >= current:
+        return
+    with connection.cursor() as cursor:
+        if state.snapshot_month is None:
+            cursor.execute(*snapshot_sql.fold_rollup_sql(metric_id=metric.pk, through=current))
+        else:
+            month = state.snapshot_month
+            while month < current:
+                following = snapshot_sql.month_next(month)
+                cursor.execute(
+                    *snapshot_sql.roll_forward_sql(
+                        metric_id=metric.pk, month=following, previous=month
+                    )
+                )
+                month = following
+    state.snapshot_month = current
+    state.save(update_fields=["snapshot_month"])
 
 
 def _first_event_id_above(event_id: int) -> int | None:
@@ -112,8 +164,9 @@ def _state_locked(*, metric: BillableMetric, definition: str) -> UsageRollupStat
             model.objects.filter(metric=metric).delete()
         state.definition_hash = definition
         state.watermark = 0
+        state.snapshot_month = None
         state.refreshed_at = timezone.now()
-        state.save(update_fields=["definition_hash", "watermark", "refreshed_at"])
+        state.save(update_fields=["definition_hash", "watermark", "snapshot_month", "refreshed_at"])
     return state
 
 

@@ -122,7 +122,9 @@ _ROLLUP_ATTEMPTS = 3
 # The last watermark read per (metric id, definition hash), so that a read usually takes one
 # query: the rollup statement checks the watermark it is given against the state in its own
 # snapshot, so a stale entry costs one more round trip, never a wrong result.
-_watermarks: dict[tuple[int, str], int] = {}
+# With it, the state's snapshot month (recurring unique_count): a snapshot month read earlier
+# stays valid, since the refresh only adds months and keeps each for the watermark.
+_watermarks: dict[tuple[int, str], tuple[int, datetime | None]] = {}
 
 
 def _usage_rows(
@@ -140,17 +142,18 @@ def _usage_rows(
     if reads_rollup(metric) and subscription_id is None:
         key = (metric.pk, metric_definition_hash(metric))
         for attempt in range(_ROLLUP_ATTEMPTS):
-            watermark = _watermarks.get(key) if attempt == 0 else None
-            if watermark is None:
+            cached = _watermarks.get(key) if attempt == 0 else None
+            if cached is None:
                 rows = _fetch(
-                    "SELECT watermark FROM metering_usagerollupstate "
+                    "SELECT watermark, snapshot_month FROM metering_usagerollupstate "
                     "WHERE metric_id = %s AND definition_hash = %s",
                     list(key),
                 )
                 if not rows:
                     _watermarks.pop(key, None)
                     break
-                watermark = _watermarks[key] = int(rows[0][0])
+                cached = _watermarks[key] = (int(rows[0][0]), rows[0][1])
+            watermark, snapshot_month = cached
             sql, params = rollup_usage_sql(
                 metric,
                 metric_id=metric.pk,
@@ -159,6 +162,7 @@ def _usage_rows(
                 start=start,
                 end=end,
                 customer_ids=customer_ids,
+                snapshot_month=snapshot_month,
             )
             usage = _fetch(sql, params, settings=_ROLLUP_SETTINGS if customer_ids is None else ())
             if all(customer_id is not None for customer_id, _, _ in usage):

@@ -23,6 +23,8 @@ from metering.aggregation.rollup_common import (
     stale_marker_sql,
     state_current_sql,
 )
+from metering.aggregation.snapshot_sql import TABLE as SNAPSHOT_TABLE
+from metering.aggregation.snapshot_sql import month_floor
 
 TABLE = "metering_usagedistinctrollup"
 _ROW = "SELECT s.customer_id, s.v, 1::bigint AS n FROM ({events}) s"
@@ -139,12 +141,16 @@ def recurring_usage_sql(
     start: datetime,
     end: datetime,
     customer_ids: Sequence[str] | None,
+    snapshot_month: datetime | None = None,
 ) -> tuple[str, Params]:
     """`recurring_sql.active_values_sql` read from the rollup of watermark W: the period's values
     come from the rollup rows of its whole days, the events (`id <= W`) of its partial edge days
-    and its events above W; the state carried in is the latest of the rollup rows' last events of
-    the days before the start's day, the events (`id <= W`) of that day before the start, and the
-    events above W before the start. Same stale-watermark answer as `rollup_usage_sql`."""
+    and its events above W; the state carried in is the latest of: the monthly snapshot of M,
+    the start's month (or the state's `snapshot_month` when earlier), the rollup rows' last
+    events of the days from M to the start's day, the events (`id <= W`) of that day before the
+    start, and the events above W before the start. Without snapshots (`snapshot_month` None),
+    the rollup rows of every day before the start's stand in for the snapshot. Same
+    stale-watermark answer as `rollup_usage_sql`."""
     current, current_params = state_current_sql(
         metric_id=metric_id, watermark=watermark, definition_hash=definition_hash
     )
@@ -170,8 +176,25 @@ def recurring_usage_sql(
             + " AND r.bucket < %s"
         )
         params += [metric_id, whole[0], *listed, whole[1]]
-    parts.append(rollup_row.format(n="0", added="false", inside="false", bucket="r.bucket < %s"))
-    params += [metric_id, day_floor(start), *listed]
+    if snapshot_month is None:
+        parts.append(
+            rollup_row.format(n="0", added="false", inside="false", bucket="r.bucket < %s")
+        )
+        params += [metric_id, day_floor(start), *listed]
+    else:
+        month = min(month_floor(start), snapshot_month)
+        parts.append(
+            "SELECT r.customer_id, r.value, 0, false, r.last_at, r.last_received_at, r.last_id, "
+            f"r.last_op, false FROM {SNAPSHOT_TABLE} r WHERE r.metric_id = %s AND r.month = %s"
+            f"{only_listed}"
+        )
+        params += [metric_id, month, *listed]
+        if month < day_floor(start):
+            parts.append(
+                rollup_row.format(n="0", added="false", inside="false", bucket="r.bucket >= %s")
+                + " AND r.bucket < %s"
+            )
+            params += [metric_id, month, *listed, day_floor(start)]
     windows = [
         (edge_window(**_edge(metric_id, a, b, watermark, customer_ids)), True) for a, b in edges
     ]

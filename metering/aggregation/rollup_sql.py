@@ -41,6 +41,7 @@ def rollup_usage_sql(
     start: datetime,
     end: datetime,
     customer_ids: Sequence[str] | None = None,
+    snapshot_month: datetime | None = None,
 ) -> tuple[str, Params]:
     """`usage_sql` read from the metric's daily rollup, exactly equal to it, as rows
     (customer_id, event_count, quantity).
@@ -54,6 +55,9 @@ def rollup_usage_sql(
     The statement reads the rollup state in its own snapshot: when the state no longer has
     watermark W and this definition (a refresh committed since W was read), it returns one row
     with a NULL customer_id instead, and the caller reads W again.
+
+    A recurring unique_count also reads the monthly snapshot of its state (the latest month
+    start up to `snapshot_month`, the state's; None reads the daily rows of all earlier days).
     """
     arguments = {
         "metric_id": metric_id,
@@ -64,7 +68,9 @@ def rollup_usage_sql(
         "customer_ids": customer_ids,
     }
     if metric.aggregation == UNIQUE_COUNT and is_recurring(metric):
-        return rollup_distinct_sql.recurring_usage_sql(metric, **arguments)
+        return rollup_distinct_sql.recurring_usage_sql(
+            metric, **arguments, snapshot_month=snapshot_month
+        )
     if metric.aggregation == UNIQUE_COUNT:
         return rollup_distinct_sql.usage_sql(metric, **arguments)
     if metric.aggregation == WEIGHTED_SUM:

@@ -4,7 +4,6 @@ The example is computed by the server (``charge/preview/`` calls ``plans.pricing
 never does money math; the script only shows and hides fields and sends the form as it is typed.
 """
 
-import json
 from typing import Any
 
 from django import forms
@@ -43,15 +42,14 @@ def _currency_of(version_id: str | None) -> str:
 
 
 def _row_properties(row: forms.Form) -> dict[str, Any] | None:
-    """A filter row's price as typed (None when blank or not JSON)."""
-    text = row.data.get(row.add_prefix("properties")) if row.is_bound else None
-    if text is None:
-        text = row.initial.get("properties")
-    try:
-        properties = json.loads(text) if text else None
-    except ValueError:
-        return None
-    return properties if isinstance(properties, dict) and properties else None
+    """A filter row's price: as stored, or as typed once it validated (None when blank)."""
+    if not row.is_bound:
+        properties = row.initial.get("properties")
+    elif row.is_valid() and getattr(row, "price_given", False):
+        properties = row.price.properties
+    else:
+        properties = None
+    return properties or None
 
 
 def _form_messages(form: forms.Form) -> list[str]:
@@ -223,6 +221,7 @@ class ChargeAdmin(ServiceAdmin):
             tiers=getattr(context["adminform"].form, "tiers", None),
             filter_rows=self._filter_rows_with_examples(context["adminform"].form, obj, version_id),
             model_fields={model: list(names) for model, names in MODEL_FIELDS.items()},
+            property_fields=PROPERTY_FIELDS,
             preview_url=f"{preview}?version={version_id}" if version_id.isdigit() else preview,
             currency=obj.version.currency if obj else _currency_of(version_id),
         )

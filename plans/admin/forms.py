@@ -3,7 +3,6 @@ Lago-compatible ``properties`` and checked by ``plans.pricing.validate_propertie
 messages land on the field or tier row they name.
 """
 
-import json
 import re
 from decimal import Decimal
 from typing import Any
@@ -13,7 +12,7 @@ from django.core.exceptions import ValidationError
 
 from plans.admin.display import TIERED_MODELS
 from plans.models import Charge, PlanVersion
-from plans.pricing import CHARGE_MODELS, GROUPING_KEYS, validate_properties
+from plans.pricing import CHARGE_MODELS, validate_properties
 from plans.pricing_groups import grouping_keys
 
 # What the version form edits (and the diff compares), and what a plan feature sets.
@@ -112,8 +111,9 @@ def values_text(values: dict[str, list[Any]]) -> str:
 
 
 class FilterForm(forms.Form):
-    """One charge filter: which events (property = values), its invoice name and its price
-    (the charge model's properties in Lago's JSON, grouping keys apart)."""
+    """One charge filter: which events (property = values), its invoice name, and its price
+    edited with the same property fields, tier rows and grouping keys as the default price (a
+    nested `FilterPriceForm` under the prefix `filters-N-price`)."""
 
     values = forms.CharField(
         label="Events where",
@@ -123,22 +123,35 @@ class FilterForm(forms.Form):
     invoice_display_name = forms.CharField(
         label="Invoice name", required=False, max_length=200, widget=forms.TextInput({"size": 20})
     )
-    properties = forms.CharField(
-        label="Price (properties)",
-        required=False,
-        widget=forms.Textarea(
-            {
-                "rows": 3,
-                "cols": 40,
-                "style": "font-family: monospace",
-                "placeholder": '{"amount": "0.02"}',
-            }
-        ),
-    )
-    grouped_by = _keys_field("Grouped by", "")
+
+    def __init__(self, *args: Any, charge_model: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.price = FilterPriceForm(
+            self.data if self.is_bound else None,
+            prefix=self.add_prefix("price"),
+            charge_model=charge_model,
+            initial_properties=self.initial.get("properties") or {},
+            model_initial=charge_model,
+            use_required_attribute=False,
+        )
+
+    def has_changed(self) -> bool:
+        return super().has_changed() or self.price.has_changed()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        price_valid = self.price.is_valid()
+        self.price_given = self.price.price_given()
+        if self.is_blank():
+            return cleaned
+        if not price_valid:
+            for errors in self.price.errors.values():
+                for error in errors:
+                    self.add_error(None, error)
+        return cleaned
 
     def is_blank(self) -> bool:
-        return not any(self.cleaned_data.get(name) for name in ("values", "properties"))
+        return not self.cleaned_data.get("values") and not getattr(self, "price_given", False)
 
     def clean_values(self) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}
@@ -154,28 +167,10 @@ class FilterForm(forms.Form):
             found[key.strip()] = values
         return found
 
-    def clean_properties(self) -> dict[str, Any]:
-        text = (self.cleaned_data.get("properties") or "").strip()
-        if not text:
-            return {}
-        try:
-            value = json.loads(text)
-        except ValueError:
-            raise ValidationError('Write the price as JSON, e.g. {"amount": "0.02"}.') from None
-        if not isinstance(value, dict):
-            raise ValidationError('Write the price as a JSON object, e.g. {"amount": "0.02"}.')
-        return value
-
     def as_filter(self) -> dict[str, Any]:
-        properties = dict(self.cleaned_data["properties"])
-        keys = parse_keys(self.cleaned_data.get("grouped_by", ""))
-        for name in GROUPING_KEYS:
-            properties.pop(name, None)
-        if keys:
-            properties["grouped_by"] = keys
         return {
             "values": self.cleaned_data["values"],
-            "properties": properties,
+            "properties": dict(self.price.properties),
             "invoice_display_name": self.cleaned_data.get("invoice_display_name") or "",
         }
 
@@ -184,21 +179,14 @@ FilterFormSet = forms.formset_factory(FilterForm, extra=1, can_delete=True)
 
 
 def filter_initial(filters: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    rows = []
-    for raw in filters:
-        properties = dict(raw.get("properties") or {})
-        keys = grouping_keys(properties)
-        for name in GROUPING_KEYS:
-            properties.pop(name, None)
-        rows.append(
-            {
-                "values": values_text(raw.get("values") or {}),
-                "invoice_display_name": raw.get("invoice_display_name") or "",
-                "properties": json.dumps(properties, ensure_ascii=False),
-                "grouped_by": ", ".join(keys),
-            }
-        )
-    return rows
+    return [
+        {
+            "values": values_text(raw.get("values") or {}),
+            "invoice_display_name": raw.get("invoice_display_name") or "",
+            "properties": dict(raw.get("properties") or {}),
+        }
+        for raw in filters
+    ]
 
 
 class ChargePropertiesForm(forms.Form):
@@ -248,7 +236,7 @@ class ChargePropertiesForm(forms.Form):
         self.tiers = TierFormSet(
             self.data if self.is_bound else None,
             initial=tiers_initial,
-            prefix=TIER_PREFIX,
+            prefix=f"{self.prefix}-{TIER_PREFIX}" if self.prefix else TIER_PREFIX,
             form_kwargs={"use_required_attribute": False},
         )
 
@@ -337,6 +325,23 @@ class ChargePropertiesForm(forms.Form):
         return super().has_changed() or (self.tiers.is_bound and self.tiers.has_changed())
 
 
+class FilterPriceForm(ChargePropertiesForm):
+    """A filter's price: the default price's fields and tier rows under the filter row's
+    prefix, for the charge's model."""
+
+    def __init__(self, *args: Any, charge_model: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.charge_model = charge_model
+
+    def selected_model(self) -> str | None:
+        return self.charge_model
+
+    def price_given(self) -> bool:
+        """Whether anything was typed for this price (an untouched row's tier editor holds only
+        its first row's 0)."""
+        return bool(self.properties) and self._default_given()
+
+
 class ChargeForm(ChargePropertiesForm, forms.ModelForm):
     class Meta:
         model = Charge
@@ -357,11 +362,14 @@ class ChargeForm(ChargePropertiesForm, forms.ModelForm):
             kwargs.setdefault("model_initial", instance.charge_model)
         super().__init__(*args, **kwargs)
         stored = instance.filters if instance is not None and instance.pk else []
+        model = (self.data.get("charge_model") if self.is_bound else None) or (
+            instance.charge_model if instance is not None and instance.pk else None
+        )
         self.filter_rows = FilterFormSet(
             self.data if self.is_bound else None,
             initial=None if self.is_bound else filter_initial(stored or []),
             prefix=FILTER_PREFIX,
-            form_kwargs={"use_required_attribute": False},
+            form_kwargs={"use_required_attribute": False, "charge_model": model},
         )
         self.filters: list[dict[str, Any]] = list(stored or [])
         self._kept_filters: list[FilterForm] = []

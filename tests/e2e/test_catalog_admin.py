@@ -26,7 +26,7 @@ def test_operator_builds_a_graduated_plan_publishes_it_redrafts_it_and_compares(
     page.select_option("#id_metric", str(metric.pk))
     page.check("input[name=charge_model][value=graduated]")
     expect(page.locator("#charge-tiers")).to_be_visible()
-    expect(page.locator(".field-amount")).to_be_hidden()
+    expect(page.locator("fieldset.plans-charge-properties .field-amount")).to_be_hidden()
     page.fill("#id_tiers-0-to_value", "1000")
     page.fill("#id_tiers-0-per_unit_amount", "0")
     page.fill("#id_tiers-1-from_value", "1001")

@@ -12,6 +12,7 @@ DISTRIBUTED = {
     "metering_event",
     "metering_usagerollup",
     "metering_usagedistinctrollup",
+    "metering_usagedistinctsnapshot",
     "metering_usagegaugerollup",
 }
 NOT_DISTRIBUTED = {

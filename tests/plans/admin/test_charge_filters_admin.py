@@ -13,20 +13,25 @@ pytestmark = pytest.mark.django_db
 ADD_URL = reverse("admin:plans_charge_add")
 
 
-def _filter_rows(*rows: tuple[str, str, str, str]) -> dict[str, str]:
-    """The filter formset's POST data: rows of (events where, invoice name, price, grouped by)."""
+def _filter_rows(*rows: tuple[str, str, dict[str, str], str]) -> dict[str, str]:
+    """The filter formset's POST data: rows of (events where, invoice name, price fields,
+    grouped by); each row's price is posted as the page's editor posts it, under
+    `filters-N-price-` (its tier rows under `filters-N-price-tiers-`)."""
     data = {
         "filters-TOTAL_FORMS": str(len(rows)),
         "filters-INITIAL_FORMS": "0",
         "filters-MIN_NUM_FORMS": "0",
         "filters-MAX_NUM_FORMS": "1000",
     }
-    for index, (values, name, properties, grouped_by) in enumerate(rows):
+    for index, (values, name, price, grouped_by) in enumerate(rows):
+        prefix = f"filters-{index}-price"
+        tiers = {f"{prefix}-{key}": value for key, value in tier_rows(("0", "", "", "")).items()}
         data |= {
             f"filters-{index}-values": values,
             f"filters-{index}-invoice_display_name": name,
-            f"filters-{index}-properties": properties,
-            f"filters-{index}-grouped_by": grouped_by,
+            f"{prefix}-grouped_by": grouped_by,
+            **tiers,
+            **{f"{prefix}-{key}": value for key, value in price.items()},
         }
     return data
 
@@ -58,9 +63,9 @@ def test_filter_rows_and_grouping_keys_become_lagos_filters(admin_client, draft)
         amount="0.001",
         grouped_by="model",
         **_filter_rows(
-            ("region = eu", "EU tokens", '{"amount": "0.01"}', ""),
-            ("region = us; tier = gpu, tpu", "", '{"amount": "0.05"}', "model"),
-            ("", "", "", ""),  # the blank row the page offers
+            ("region = eu", "EU tokens", {"amount": "0.01"}, ""),
+            ("region = us; tier = gpu, tpu", "", {"amount": "0.05"}, "model"),
+            ("", "", {}, ""),  # the blank row the page offers
         ),
     )
     # when
@@ -86,7 +91,7 @@ def test_filter_rows_and_grouping_keys_become_lagos_filters(admin_client, draft)
 def test_a_filtered_charge_may_leave_the_default_price_empty(admin_client, draft):
     # given
     tokens = make_metric("llm_tokens", aggregation="sum", field_name="tokens")
-    form = _form(draft, tokens, **_filter_rows(("region = eu", "", '{"amount": "0.01"}', "")))
+    form = _form(draft, tokens, **_filter_rows(("region = eu", "", {"amount": "0.01"}, "")))
     # when
     admin_client.post(ADD_URL, form)
     # then
@@ -96,13 +101,53 @@ def test_a_filtered_charge_may_leave_the_default_price_empty(admin_client, draft
 def test_a_filter_price_error_is_shown_on_its_row(admin_client, draft):
     # given a filter without its amount
     tokens = make_metric("llm_tokens", aggregation="sum", field_name="tokens")
-    form = _form(draft, tokens, amount="1", **_filter_rows(("region = eu", "", "{}", "")))
+    form = _form(draft, tokens, amount="1", **_filter_rows(("region = eu", "", {}, "")))
     # when
     response = admin_client.post(ADD_URL, form)
     # then
     assert response.status_code == 200
     assert "Filter 1: amount is required." in response.content.decode()
     assert not Charge.objects.exists()
+
+
+def test_a_filter_priced_with_tier_rows_becomes_its_graduated_ranges(admin_client, draft):
+    # given a graduated charge whose eu filter has its own two tier rows
+    tokens = make_metric("llm_tokens", aggregation="sum", field_name="tokens")
+    eu_tiers = tier_rows(("0", "1000", "0", ""), ("1001", "", "0.02", "5"))
+    form = _form(
+        draft,
+        tokens,
+        charge_model="graduated",
+        **tier_rows(("0", "", "0.01", "")),
+        **_filter_rows(("region = eu", "EU tokens", eu_tiers, "")),
+    )
+    # when
+    response = admin_client.post(ADD_URL, form)
+    # then the filter's rows are Lago's graduated_ranges, like the default's
+    assert response.status_code == 302
+    charge = Charge.objects.get(version=draft)
+    assert charge.properties == {
+        "graduated_ranges": [
+            {"from_value": 0, "to_value": None, "per_unit_amount": "0.01", "flat_amount": "0"}
+        ]
+    }
+    assert charge.filters == [
+        {
+            "values": {"region": ["eu"]},
+            "properties": {
+                "graduated_ranges": [
+                    {"from_value": 0, "to_value": 1000, "per_unit_amount": "0", "flat_amount": "0"},
+                    {
+                        "from_value": 1001,
+                        "to_value": None,
+                        "per_unit_amount": "0.02",
+                        "flat_amount": "5",
+                    },
+                ]
+            },
+            "invoice_display_name": "EU tokens",
+        }
+    ]
 
 
 def test_a_package_charge_cannot_be_prorated(admin_client, draft):
@@ -189,7 +234,11 @@ def test_each_filter_row_shows_its_own_example(admin_client, draft):
     # then the row is editable and prices the example units with its own price
     html = response.content.decode()
     assert 'value="region = eu"' in html
-    assert '<td class="filter-example">1,500 units cost 15.00 USD</td>' in html
+    assert '<input type="text" name="filters-0-price-amount" value="0.01"' in html
+    assert (
+        '<output class="example-sentence filter-example" aria-live="polite">'
+        "1,500 units cost 15.00 USD</output>"
+    ) in html
 
 
 def test_the_add_page_offers_a_filter_row_grouping_keys_and_proration(admin_client, draft):

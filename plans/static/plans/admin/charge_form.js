@@ -1,5 +1,7 @@
 /* The charge form: show only the chosen model's fields, add tier rows, and keep the live example
- * up to date. The example is priced by the server (charge/preview/); nothing here does money math. */
+ * up to date. The example is priced by the server (charge/preview/); nothing here does money math.
+ * One price editor (tier rows + example) serves the default price and each filter's price: a
+ * filter's fields carry the prefix "filters-N-price-", stripped when its example is asked for. */
 (function () {
     "use strict";
 
@@ -18,11 +20,36 @@
                 }
             });
         });
-        var tiersBox = document.getElementById("charge-tiers");
-        var tierRows = document.getElementById("tier-rows");
         var exampleBox = document.getElementById("charge-example");
-        var sentence = document.getElementById("example-sentence");
-        var breakdown = document.getElementById("example-breakdown");
+        var editors = [{
+            prefix: "",
+            tierBox: document.getElementById("charge-tiers"),
+            sentence: document.getElementById("example-sentence"),
+            breakdown: document.getElementById("example-breakdown"),
+            sequence: 0
+        }];
+        form.querySelectorAll(".plans-filter[data-prefix]").forEach(function (box) {
+            editors.push({
+                prefix: box.dataset.prefix,
+                tierBox: box.querySelector(".plans-tier-box"),
+                sentence: box.querySelector(".example-sentence"),
+                breakdown: box.querySelector(".example-breakdown"),
+                sequence: 0
+            });
+        });
+
+        function tiersPrefix(editor) {
+            return editor.prefix ? editor.prefix + "-tiers" : "tiers";
+        }
+
+        function editorOf(element) {
+            for (var i = editors.length - 1; i >= 0; i--) {
+                if (editors[i].tierBox && editors[i].tierBox.contains(element)) {
+                    return editors[i];
+                }
+            }
+            return editors[0];
+        }
 
         function selectedModel() {
             var checked = form.querySelector("input[name=charge_model]:checked");
@@ -48,23 +75,27 @@
                 });
             });
             show(form.querySelector("fieldset.plans-charge-properties"), wanted.length > 0);
-            show(tiersBox, model === "graduated" || model === "volume");
+            editors.forEach(function (editor) {
+                show(editor.tierBox, model === "graduated" || model === "volume");
+            });
             show(exampleBox, model !== "");
         }
 
-        function renumber() {
+        function renumber(editor) {
             var number = 0;
-            tierRows.querySelectorAll("tr.tier-row").forEach(function (row) {
+            editor.tierBox.querySelectorAll("tr.tier-row").forEach(function (row) {
                 var removed = row.querySelector("input[name$='-DELETE']");
                 number += removed && removed.checked ? 0 : 1;
                 row.querySelector(".tier-number").textContent = removed && removed.checked ? "–" : String(number);
             });
         }
 
-        function addTier() {
-            var total = document.getElementById("id_tiers-TOTAL_FORMS");
+        function addTier(editor) {
+            var prefix = tiersPrefix(editor);
+            var tierRows = editor.tierBox.querySelector(".tier-rows");
+            var total = document.getElementById("id_" + prefix + "-TOTAL_FORMS");
             var index = parseInt(total.value, 10);
-            var html = document.getElementById("tier-template").innerHTML.replace(/__prefix__/g, String(index));
+            var html = editor.tierBox.querySelector("template.tier-template").innerHTML.replace(/__prefix__/g, String(index));
             var rows = tierRows.querySelectorAll("tr.tier-row");
             var previous = rows.length ? rows[rows.length - 1] : null;
             tierRows.insertAdjacentHTML("beforeend", html);
@@ -73,10 +104,10 @@
             var previousEnd = previous ? previous.querySelector("input[name$='-to_value']").value.trim() : "";
             if (/^\d+$/.test(previousEnd)) {
                 var start = (BigInt(previousEnd) + BigInt(1)).toString();
-                document.getElementById("id_tiers-" + index + "-from_value").value = start;
+                document.getElementById("id_" + prefix + "-" + index + "-from_value").value = start;
             }
-            renumber();
-            var added = document.getElementById("id_tiers-" + index + "-to_value");
+            renumber(editor);
+            var added = document.getElementById("id_" + prefix + "-" + index + "-to_value");
             if (added) {
                 added.focus();
             }
@@ -84,18 +115,19 @@
         }
 
         var timer = null;
-        var sequence = 0;
 
-        function render(data) {
+        function render(editor, data) {
+            var sentence = editor.sentence;
+            var breakdown = editor.breakdown;
             var body = breakdown.querySelector("tbody");
             body.textContent = "";
             if (!data.ok) {
-                sentence.className = "plans-example-problem";
+                sentence.classList.add("plans-example-problem");
                 sentence.textContent = "No example yet: " + (data.errors || []).join(" ");
                 breakdown.hidden = true;
                 return;
             }
-            sentence.className = "";
+            sentence.classList.remove("plans-example-problem");
             sentence.textContent = data.sentence;
             data.breakdown.forEach(function (row) {
                 var tr = document.createElement("tr");
@@ -112,28 +144,60 @@
             breakdown.hidden = data.breakdown.length === 0;
         }
 
-        function refresh() {
-            if (!exampleBox || !selectedModel()) {
+        function exampleData(editor) {
+            var all = new FormData(form);
+            if (!editor.prefix) {
+                return all;
+            }
+            // The filter's own fields under the names the default price uses, so the same
+            // preview prices them; the model, the example units and the CSRF token are shared.
+            var data = new FormData();
+            var own = editor.prefix + "-";
+            all.forEach(function (value, name) {
+                if (name.indexOf(own) === 0) {
+                    data.append(name.slice(own.length), value);
+                }
+            });
+            ["csrfmiddlewaretoken", "charge_model", "example_units"].forEach(function (name) {
+                if (all.has(name)) {
+                    data.append(name, all.get(name));
+                }
+            });
+            if (!data.has("charge_model")) {
+                data.append("charge_model", selectedModel());
+            }
+            return data;
+        }
+
+        function refreshEditor(editor) {
+            if (!editor.sentence) {
                 return;
             }
-            var mine = ++sequence;
+            var mine = ++editor.sequence;
             fetch(exampleBox.dataset.previewUrl, {
                 method: "POST",
-                body: new FormData(form),
+                body: exampleData(editor),
                 credentials: "same-origin",
                 headers: {"X-Requested-With": "XMLHttpRequest"}
             }).then(function (response) {
                 return response.json();
             }).then(function (data) {
-                if (mine === sequence) {
-                    render(data);
+                if (mine === editor.sequence) {
+                    render(editor, data);
                 }
             }).catch(function () {
-                if (mine === sequence) {
-                    sentence.className = "plans-example-problem";
-                    sentence.textContent = "The example could not be computed.";
+                if (mine === editor.sequence) {
+                    editor.sentence.classList.add("plans-example-problem");
+                    editor.sentence.textContent = "The example could not be computed.";
                 }
             });
+        }
+
+        function refresh() {
+            if (!exampleBox || !selectedModel()) {
+                return;
+            }
+            editors.forEach(refreshEditor);
         }
 
         function schedule() {
@@ -147,14 +211,16 @@
                 toggle();
             }
             if (/-DELETE$/.test(event.target.name || "")) {
-                renumber();
+                renumber(editorOf(event.target));
             }
             schedule();
         });
-        var addButton = document.getElementById("add-tier");
-        if (addButton) {
-            addButton.addEventListener("click", addTier);
-        }
+        form.addEventListener("click", function (event) {
+            var button = event.target.closest ? event.target.closest("button.add-tier") : null;
+            if (button) {
+                addTier(editorOf(button));
+            }
+        });
         toggle();
         refresh();
     }
