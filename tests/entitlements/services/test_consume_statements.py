@@ -136,3 +136,19 @@ def test_units_beyond_the_limit_burn_credits_and_are_counted_as_credited():
     assert [e.amount for e in CreditLedgerEntry.objects.filter(kind="consume")] == [D(-3)]
     counter = UsageCounter.objects.get()
     assert (counter.quantity, counter.credited) == (D(5), D(3))
+
+
+def test_the_check_statement_is_prepared_on_the_server_once_per_connection():
+    # given: a subscribed customer
+    from entitlements.selectors import entitlement_get
+
+    customer, _, _ = subscribe(limit=D(100))
+    # when: two checks on one connection
+    entitlement_get(customer=customer, feature="api-calls")
+    entitlement_get(customer=customer, feature="api-calls")
+    # then: PostgreSQL holds the check's statement as a prepared statement (Django's default
+    # would have planned it on every call)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any("plans_customer" in statement for statement in prepared)
