@@ -14,10 +14,12 @@ measured in the same run.
 3. Starts gunicorn (sync workers) on 127.0.0.1, a free port; runs `--clients` closed-loop client
    processes (the bounded load), each with one keep-alive connection, for `--seconds` per
    endpoint, after a warm-up that reads every subscribed customer once:
-   `GET /bench/noop` (baseline), `GET .../entitlements/bench-calls?quantity=1` (check) and
+   `GET /api/v1/bench/noop` (baseline), `GET .../entitlements/bench-calls?quantity=1` (check) and
    `POST .../entitlements/bench-calls/consume` (consume, unique transaction ids).
 4. Prints p50/p99 latency and requests/s of each, the check's ratios to the baseline, and writes
-   bench/results/entitlements.json. Targets: check p99 within 1.5x of the baseline's and at
+   bench/results/entitlements.json. The API request log (one row per request, the baseline's
+   included) follows API_REQUEST_LOG_ENABLED: run with it true and false to see its cost.
+   Targets: check p99 within 1.5x of the baseline's and at
    least 60% of its requests/s; consume p99 under 10 ms.
 """
 
@@ -41,6 +43,7 @@ from bench import common, usage  # noqa: E402
 from bench.ingest import _free_port, _server_start, _server_stop, _server_wait  # noqa: E402
 
 FEATURE = "bench-calls"
+NOOP_PATH = "/api/v1/bench/noop"  # logged by the request log middleware like the others
 PLAN = "bench-entitlements"
 
 
@@ -150,7 +153,7 @@ def _events_count() -> int:
 
 def _request(name: str, customer: str, number: int, run: str) -> tuple[str, str, bytes | None]:
     if name == "noop":
-        return "GET", "/bench/noop", None
+        return "GET", NOOP_PATH, None
     path = f"/api/v1/customers/{customer}/entitlements/{FEATURE}"
     if name == "check":
         return "GET", f"{path}?quantity=1", None
@@ -269,6 +272,12 @@ def _load_run(
     }
 
 
+def _request_log_enabled() -> bool:
+    from django.conf import settings
+
+    return bool(settings.API_REQUEST_LOG_ENABLED)
+
+
 def _report(
     args: argparse.Namespace,
     database: str,
@@ -287,7 +296,8 @@ def _report(
     print(f"\nPostgreSQL {version}; {events_before:,} events in the table; {common.machine_line()}")
     print(
         f"gunicorn: {args.workers} sync workers; {args.clients} closed-loop clients; "
-        f"{args.subscribed} subscribed customers; {args.seconds:g} s per endpoint"
+        f"{args.subscribed} subscribed customers; {args.seconds:g} s per endpoint; "
+        f"API request log {'on' if _request_log_enabled() else 'off'}"
     )
     common.table_print(
         "Entitlements through HTTP",
@@ -313,6 +323,7 @@ def _report(
         "entitlements",
         {
             "arguments": vars(args),
+            "api_request_log_enabled": _request_log_enabled(),
             "database": {"name": database, "server_version": version},
             "dataset": {"events": events_before, "build": build},
             "rollup_refresh_seconds": rollup_seconds,

@@ -1,5 +1,6 @@
 """The project's URLs plus the benchmarks' framework baseline: a no-op DRF endpoint behind the
-same API-key authentication, permission and throttling as every API view."""
+same API-key authentication, permission and throttling as every API view, under /api/v1/ so that
+the API request log middleware records it like any API request."""
 
 from django.urls import path
 from rest_framework.request import Request
@@ -16,4 +17,4 @@ class NoopApi(APIView):
         return Response({"ok": True})
 
 
-urlpatterns = [path("bench/noop", NoopApi.as_view()), *project_urlpatterns]
+urlpatterns = [path("api/v1/bench/noop", NoopApi.as_view()), *project_urlpatterns]

@@ -140,6 +140,24 @@ def feature_in_force(
     }
     sql = FEATURE_IN_FORCE_BY_ID if customer is not None else FEATURE_IN_FORCE_BY_EXTERNAL_ID
     row = prepared_fetchone(sql, params)
+    in_force, effective, plan_code, customer, rest = in_force_of_row(
+        row, customer, at, external_id=external_id
+    )
+    if effective is None or effective.metric_id is None or rest is None:
+        return in_force, effective, plan_code, customer, None
+    return in_force, effective, plan_code, customer, Prefetched(*rest[:8])
+
+
+def in_force_of_row(
+    row: tuple[Any, ...] | None,
+    customer: Customer | None,
+    at: datetime,
+    *,
+    external_id: str | None,
+) -> tuple[InForce | None, EffectiveFeature | None, str | None, Customer, tuple[Any, ...] | None]:
+    """The customer, feature in force and effective value from a row of a statement built on
+    ``entitlements.sql._FEATURE_IN_FORCE``, and the columns it selects after them (None when the
+    feature is not in force)."""
     if row is None:
         raise NotFoundError(
             f"No customer with external id {external_id!r}.",
@@ -178,8 +196,7 @@ def feature_in_force(
         override_id=override_id,
         alert_thresholds=tuple(thresholds) if thresholds is not None else (80, 100),
     )
-    prefetched = Prefetched(*row[24:32]) if metric_id is not None else None
-    return in_force, effective, plan_code, customer, prefetched
+    return in_force, effective, plan_code, customer, row[24:]
 
 
 @dataclass(frozen=True)

@@ -141,3 +141,62 @@ LEFT JOIN entitlements_usagecounter AS c
   ON c.customer_id = %(customer_id)s::bigint AND c.metric_id = %(metric_id)s::bigint
  AND c.window_start = %(window_start)s::timestamptz AND c.window_end = %(window_end)s::timestamptz
 """
+
+
+# The consume's statements (``entitlements.services.consume``): three round trips of its own
+# around metering's one event insert.
+#
+# 1. ``CONSUME_IN_FORCE_BY_*``: the feature in force as above, its metric, and the entitlement
+#    lock (``entitlements.lock_objects``: the same key) taken on that one row. The window is not
+#    read here: this statement's snapshot predates the lock, so it could miss what the previous
+#    holder of the lock committed.
+_CONSUME_IN_FORCE = """
+SELECT fif.*, m.code, m.aggregation, m.field_name, m.filters, m.weights, m.rounding,
+       (SELECT true FROM pg_advisory_xact_lock(hashtextextended(
+            'entitlement:' || fif.customer_id || ':' || fif.feature_id, 0)))
+FROM ({feature_in_force}) AS fif
+LEFT JOIN metering_billablemetric AS m ON m.id = fif.metric_id
+"""
+CONSUME_IN_FORCE_BY_ID = _CONSUME_IN_FORCE.format(
+    feature_in_force=_FEATURE_IN_FORCE.format(customer="cu.id = %(customer_id)s::bigint")
+)
+CONSUME_IN_FORCE_BY_EXTERNAL_ID = _CONSUME_IN_FORCE.format(
+    feature_in_force=_FEATURE_IN_FORCE.format(customer="cu.external_id = %(external_id)s::text")
+)
+
+# 2. Under the lock, in a fresh snapshot: the answer already given to this transaction id (a
+#    retry) and the window's state, as ``WINDOW_STATE`` reads it.
+CONSUME_STATE = f"""
+SELECT state.*, r.status_code, r.response
+FROM ({WINDOW_STATE}) AS state
+LEFT JOIN entitlements_consumerecord AS r
+  ON r.customer_id = %(customer_id)s::bigint AND r.feature_id = %(feature_id)s::bigint
+ AND r.transaction_id = %(transaction_id)s::text
+"""
+
+# 3. After the events are stored: count them on the window's counter (relative to what is
+#    committed, its stale mark left as it is: an ingest that marked it meanwhile stays seen),
+#    mark the customer's other counters of the metric stale (what ingest's listener does for
+#    other roads), and store the answer for retries. One statement; returns the counters updated.
+CONSUME_WRITE = """
+WITH counted AS (
+    UPDATE entitlements_usagecounter
+    SET quantity = quantity + %(quantity)s::numeric, credited = credited + %(credited)s::numeric
+    WHERE id = %(counter_id)s::bigint
+    RETURNING id
+), others AS (
+    UPDATE entitlements_usagecounter
+    SET stale = true
+    WHERE customer_id = %(customer_id)s::bigint AND metric_id = %(metric_id)s::bigint
+      AND id <> %(counter_id)s::bigint AND NOT stale
+    RETURNING id
+), recorded AS (
+    INSERT INTO entitlements_consumerecord
+        (customer_id, feature_id, transaction_id, quantity, allowed, status_code, response,
+         created_at)
+    VALUES (%(customer_id)s::bigint, %(feature_id)s::bigint, %(transaction_id)s::text,
+            %(quantity)s::numeric, true, 200, %(response)s::jsonb, %(at)s::timestamptz)
+    RETURNING id
+)
+SELECT (SELECT count(*) FROM counted), (SELECT count(*) FROM others), (SELECT id FROM recorded)
+"""

@@ -121,9 +121,12 @@ class EntitlementConsumeApi(APIView):
         first answer)."""
         serializer = EntitlementConsumeInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        customer = customer_get(external_id=customer_id)
+        # The consume's first statement finds the customer (a 404 when unknown).
         outcome = entitlement_consume(
-            customer=customer, feature=feature, actor=request.auth, **serializer.validated_data
+            external_id=customer_id,
+            feature=feature,
+            actor=request.auth,
+            **serializer.validated_data,
         )
         return _answer(outcome)
 

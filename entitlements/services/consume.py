@@ -18,9 +18,8 @@ from billing_site.core.audit import jsonable
 from billing_site.core.exceptions import ApplicationError, ConflictError
 from credits.services import credits_consume
 from entitlements.alerts import usage_alerts_evaluate
-from entitlements.counters import usage_counter_add, usage_counter_lock
-from entitlements.decision import ZERO
-from entitlements.lock_objects import entitlement_lock
+from entitlements.counters import metric_is_additive, usage_counter_add, usage_counter_lock
+from entitlements.decision import ZERO, limit_window
 from entitlements.models import ConsumeRecord, Hold
 from entitlements.selectors import (
     EntitlementDecision,
@@ -30,8 +29,14 @@ from entitlements.selectors import (
     feature_in_force,
     upgrade_plans,
 )
+from entitlements.services.consume_statements import (
+    consume_in_force,
+    consume_state,
+    consume_write,
+    counter_plus,
+)
 from metering.models import Aggregation, BillableMetric
-from metering.services import Outcome, usage_events_ingest
+from metering.services import MetricSpec, Outcome, usage_events_ingest, usage_events_record
 from plans.models import Customer
 from plans.selectors import EffectiveFeature
 
@@ -50,6 +55,12 @@ class ConsumeOutcome:
 
 def _in_force(customer: Customer, feature: str, at: datetime) -> tuple[InForce, EffectiveFeature]:
     in_force, effective, _, _, _ = feature_in_force(customer, feature, at)
+    return _refuse_unless_consumable(customer, feature, in_force, effective)
+
+
+def _refuse_unless_consumable(
+    customer: Customer, feature: str, in_force: InForce | None, effective: EffectiveFeature | None
+) -> tuple[InForce, EffectiveFeature]:
     if in_force is None:
         raise ApplicationError(
             f"Customer {customer.external_id!r} has no live subscription.",
@@ -80,7 +91,10 @@ def _in_force(customer: Customer, feature: str, at: datetime) -> tuple[InForce, 
 
 
 def _metric(metric_id: int, quantity: Decimal) -> BillableMetric:
-    metric = BillableMetric.objects.get(pk=metric_id)
+    return _metric_checked(BillableMetric.objects.get(pk=metric_id), quantity)
+
+
+def _metric_checked(metric: BillableMetric, quantity: Decimal) -> BillableMetric:
     if metric.aggregation == Aggregation.COUNT:
         if quantity != quantity.to_integral_value() or quantity > MAX_COUNT_EVENTS:
             raise ApplicationError(
@@ -162,10 +176,14 @@ def _record_usage(
     at: datetime,
     hold: Hold | None,
     actor: Any,
+    metric: BillableMetric | None = None,
+    decision: EntitlementDecision | None = None,
 ) -> ConsumeOutcome:
-    """Under the entitlement lock: decide, then record the usage, burn credits, count it."""
-    metric = _metric(effective.metric_id or 0, quantity)
-    decision = decision_for(
+    """Under the entitlement lock: decide (unless the caller did, under the lock), then record
+    the usage, burn credits, count it. A consume of an additive metric takes the short road
+    (``_record_additive``); holds and other metrics recount through metering."""
+    metric = metric or _metric(effective.metric_id or 0, quantity)
+    decision = decision or decision_for(
         customer=customer,
         in_force=in_force,
         effective=effective,
@@ -188,18 +206,24 @@ def _record_usage(
             response=body,
         )
         return ConsumeOutcome(402, body)
-    counter = usage_counter_lock(counter=counter, metric=metric, external_id=customer.external_id)
-    result = usage_events_ingest(
-        events=_events(
-            metric=metric,
-            external_id=customer.external_id,
-            transaction_id=transaction_id,
-            quantity=quantity,
-            properties=properties,
-            at=at,
-        ),
-        received_at=at,
+    additive = hold is None and metric_is_additive(metric)
+    events = _events(
+        metric=metric,
+        external_id=customer.external_id,
+        transaction_id=transaction_id,
+        quantity=quantity,
+        properties=properties,
+        at=at,
     )
+    if additive:
+        # One insert, no savepoint, no listener: the write below keeps the counters current.
+        spec = MetricSpec.of(metric.code, metric.aggregation, metric.field_name)
+        result = usage_events_record(events=events, metrics={metric.code: spec}, received_at=at)
+    else:
+        counter = usage_counter_lock(
+            counter=counter, metric=metric, external_id=customer.external_id
+        )
+        result = usage_events_ingest(events=events, received_at=at)
     if any(o.status != Outcome.ACCEPTED for o in result.outcomes):
         bad = next(o for o in result.outcomes if o.status != Outcome.ACCEPTED)
         raise ConflictError(
@@ -227,13 +251,16 @@ def _record_usage(
             actor=actor,
         )
         credited = sum((b.amount for b in burns), ZERO)
-    counter = usage_counter_add(
-        counter=counter,
-        metric=metric,
-        external_id=customer.external_id,
-        quantity=quantity,
-        credited=credited,
-    )
+    if additive:
+        counter = counter_plus(counter, quantity=quantity, credited=credited)
+    else:
+        counter = usage_counter_add(
+            counter=counter,
+            metric=metric,
+            external_id=customer.external_id,
+            quantity=quantity,
+            credited=credited,
+        )
     after = decision_after(decision, counter=counter, credits_burned=credited)
     alerts = usage_alerts_evaluate(decision=after, thresholds=effective.alert_thresholds)
     body = {
@@ -245,6 +272,19 @@ def _record_usage(
         "overage": units(max(ZERO, quantity - verdict.from_included - credited)),
         "alerts": [alert.threshold for alert in alerts],
     }
+    if additive:
+        consume_write(
+            customer_id=customer.pk,
+            feature_id=effective.feature_id,
+            metric_id=metric.pk,
+            counter_id=counter.pk,
+            transaction_id=transaction_id,
+            quantity=quantity,
+            credited=credited,
+            response=body,
+            at=at,
+        )
+        return ConsumeOutcome(200, body)
     ConsumeRecord.objects.create(
         customer=customer,
         feature_id=effective.feature_id,
@@ -270,7 +310,8 @@ def _quantity(value: Decimal | int) -> Decimal:
 @transaction.atomic
 def entitlement_consume(
     *,
-    customer: Customer,
+    customer: Customer | None = None,
+    external_id: str | None = None,
     feature: str,
     quantity: Decimal,
     transaction_id: str,
@@ -278,21 +319,52 @@ def entitlement_consume(
     at: datetime | None = None,
     actor: Any = None,
 ) -> ConsumeOutcome:
-    """Check and record ``quantity`` of ``feature`` for ``customer`` atomically, idempotent on
-    ``transaction_id``: a retry returns the first answer (recorded or refused)."""
+    """Check and record ``quantity`` of ``feature`` for ``customer`` (given, or by
+    ``external_id``: NotFoundError when unknown) atomically, idempotent on ``transaction_id``: a
+    retry returns the first answer (recorded or refused).
+
+    Three statements of its own and metering's event insert (``entitlements.sql``): the feature
+    in force with its metric, taking the entitlement lock; under the lock, the answer to a retry
+    and the window's state; after the insert, the counters and the answer."""
     now_given = at is not None
     at = at or timezone.now()
     quantity = _quantity(quantity)
-    in_force, effective = _in_force(customer, feature, at)
-    entitlement_lock(customer_id=customer.pk, feature_id=effective.feature_id)
+    in_force, effective, customer, metric = consume_in_force(
+        customer=customer, external_id=external_id, feature=feature, at=at
+    )
+    in_force, effective = _refuse_unless_consumable(customer, feature, in_force, effective)
     # The ledger is read as of ``at``: take the time after the lock, so that what the previous
     # holder of the lock burned (at its own, earlier time) is seen.
     at = at if now_given else timezone.now()
-    record = ConsumeRecord.objects.filter(
-        customer=customer, feature_id=effective.feature_id, transaction_id=transaction_id
-    ).first()
-    if record is not None:
-        return ConsumeOutcome(record.status_code, record.response, replayed=True)
+    window_start, window_end = limit_window(
+        reset_period=effective.reset_period,
+        at=at,
+        period_start=in_force.period_start,
+        period_end=in_force.period_end,
+        started_at=in_force.started_at,
+    )
+    state, replay = consume_state(
+        customer_id=customer.pk,
+        feature_id=effective.feature_id,
+        metric_id=effective.metric_id or 0,
+        window_start=window_start,
+        window_end=window_end,
+        transaction_id=transaction_id,
+        at=at,
+    )
+    if replay is not None:
+        return ConsumeOutcome(*replay, replayed=True)
+    if metric is None:  # a metered feature's metric is a foreign key: never
+        raise RuntimeError(f"The metric of {feature!r} was not read.")
+    metric = _metric_checked(metric, quantity)
+    decision = decision_for(
+        customer=customer,
+        in_force=in_force,
+        effective=effective,
+        quantity=quantity,
+        at=at,
+        prefetched=state,
+    )
     return _record_usage(
         customer=customer,
         in_force=in_force,
@@ -303,4 +375,6 @@ def entitlement_consume(
         at=at,
         hold=None,
         actor=actor,
+        metric=metric,
+        decision=decision,
     )

@@ -7,6 +7,7 @@ The statements run on a plain psycopg cursor over Django's connection (so inside
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -18,11 +19,26 @@ from django.db import connection
 from metering.ingest.parsing import MetricSpec, ParsedEvent
 
 
+class _LoggedCursor(psycopg.Cursor[Any]):
+    """Logs its statements like Django's own cursors when Django logs queries (DEBUG, and the
+    tests' query counts), so that a count of a path's statements includes the ingest's."""
+
+    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> _LoggedCursor:
+        started = time.monotonic()
+        try:
+            return super().execute(query, params, **kwargs)
+        finally:
+            connection.queries_log.append(
+                {"sql": str(query), "time": f"{time.monotonic() - started:.3f}"}
+            )
+
+
 @contextmanager
 def raw_cursor() -> Iterator[psycopg.Cursor[Any]]:
     """A server-binding cursor on Django's connection; database errors surface as Django's."""
     connection.ensure_connection()
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+    cursor_class = _LoggedCursor if connection.queries_logged else psycopg.Cursor
+    with connection.wrap_database_errors, cursor_class(connection.connection) as cursor:
         yield cursor
 
 

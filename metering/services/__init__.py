@@ -1,11 +1,13 @@
 """Writes of the metering app: billable metrics and usage event ingest."""
 
+from metering.ingest.parsing import MetricSpec
 from metering.services.ingest import (
     EventOutcome,
     IngestResult,
     Outcome,
     ingest_listener_register,
     usage_events_ingest,
+    usage_events_record,
 )
 from metering.services.metrics import (
     billable_metric_archive,
@@ -20,6 +22,7 @@ from metering.services.metrics import (
 )
 
 __all__ = [
+    "MetricSpec",
     "EventOutcome",
     "IngestResult",
     "Outcome",
@@ -34,4 +37,5 @@ __all__ = [
     "metric_usage_description_register",
     "metric_used_by",
     "usage_events_ingest",
+    "usage_events_record",
 ]

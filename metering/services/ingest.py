@@ -10,7 +10,7 @@ concurrent sends of one event one `accepted` and one `duplicate`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from metering.ingest.parsing import (
     EventDecodeError,
+    MetricSpec,
     ParsedEvent,
     Rejection,
     codes_of,
@@ -98,7 +99,30 @@ def usage_events_ingest(
     api_key_prefix: str = "",
 ) -> IngestResult:
     """Ingest a batch: each item a dict, or raw JSON (bytes / msgspec.Raw) of one event."""
-    received_at = received_at or timezone.now()
+    return _ingest(events, received_at or timezone.now(), api_key_prefix, None, notify=True)
+
+
+def usage_events_record(
+    *, events: Sequence[Any], metrics: Mapping[str, MetricSpec], received_at: datetime
+) -> IngestResult:
+    """Ingest for a caller inside its own transaction that already read the events' metrics
+    (the entitlement consume, under its lock): the same validation and insert, in one statement
+    for valid events, without a savepoint (a failure rolls back the caller's transaction, which
+    must then fail too) and without the ingest listeners: the caller keeps what it derives from
+    these events current itself, in the same transaction."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("usage_events_record runs inside the caller's transaction.")
+    return _ingest(events, received_at, "", metrics, notify=False)
+
+
+def _ingest(
+    events: Sequence[Any],
+    received_at: datetime,
+    api_key_prefix: str,
+    metrics: Mapping[str, MetricSpec] | None,
+    *,
+    notify: bool,
+) -> IngestResult:
     received_us = utc_us(received_at)
 
     decoded = events_decode(events)
@@ -110,7 +134,8 @@ def usage_events_ingest(
 
     statuses: list[Outcome | None] = [None] * len(events)
     with raw_cursor() as cursor:
-        metrics = metric_specs_fetch(cursor, sorted(codes_of(decoded)))
+        if metrics is None:
+            metrics = metric_specs_fetch(cursor, sorted(codes_of(decoded)))
         parsed: list[ParsedEvent] = []
         for index, event in enumerate(decoded):
             if type(event) is EventDecodeError:
@@ -124,7 +149,7 @@ def usage_events_ingest(
         if parsed:
             unknown_counts, stored = _store(cursor, parsed, statuses, received_at=received_at)
             unknown_customers_upsert(cursor, unknown_counts, seen_at=received_at)
-            if stored and _listeners:
+            if stored and notify and _listeners:
                 for listener in _listeners:
                     listener(stored)
         if rejections:

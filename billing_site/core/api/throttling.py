@@ -15,7 +15,13 @@ logger = logging.getLogger("billing_site.api")
 
 
 class ApiKeyRateThrottle(SimpleRateThrottle):
-    """Rate limit per API key, kept in the shared cache; a key may carry its own rate."""
+    """Rate limit per API key, kept in the shared cache; a key may carry its own rate.
+
+    A fixed window counter (one integer per key and window, incremented in place) rather than
+    DRF's sliding log: the log stores every request's time and reads and writes the whole list
+    on each request, so at 1,000 requests/s under a 1-minute window each request moved ~0.5 MB
+    through the cache and spent ~3 ms (un)pickling it. A window may let up to twice the rate
+    through across its boundary, the usual price of a fixed window."""
 
     scope = "api_key"
 
@@ -32,7 +38,24 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
                     "API key has an invalid rate; using the default",
                     extra={"api_key": api_key.prefix, "rate": api_key.throttle_rate},
                 )
-        return super().allow_request(request, view)
+        if self.rate is None:
+            return True
+        ident = self.get_cache_key(request, view)
+        if ident is None:
+            return True
+        self.now = self.timer()
+        window = int(self.now // self.duration)
+        self.window_end = (window + 1) * self.duration
+        key = f"{ident}:{window}"
+        try:
+            count = self.cache.incr(key)
+        except ValueError:  # the window's first request (or a concurrent one: add is atomic)
+            self.cache.add(key, 0, timeout=self.duration + 1)
+            count = self.cache.incr(key)
+        return count <= self.num_requests
+
+    def wait(self) -> float | None:
+        return max(1.0, self.window_end - self.now)
 
     def get_cache_key(self, request: Request, view: APIView) -> str | None:
         api_key = request.auth

@@ -30,3 +30,23 @@ def test_keys_are_throttled_independently(api_client, make_api_key):
         api_client.get("/api/v1/whoami", HTTP_AUTHORIZATION=f"Bearer {other_key}").status_code
         == 200
     )
+
+
+def test_the_throttle_keeps_one_counter_per_window_however_many_requests(api_client, make_api_key):
+    # given: a key with a high rate
+    from django.core.cache import cache
+
+    from billing_site.core.api.throttling import ApiKeyRateThrottle
+
+    key, raw_key = make_api_key(throttle_rate="1000/min")
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_key}")
+    # when: 30 requests
+    statuses = {api_client.get("/api/v1/whoami").status_code for _ in range(30)}
+    # then: all allowed, and the cache holds a count, not a list of 30 times
+    assert statuses == {200}
+    throttle = ApiKeyRateThrottle()
+    ident = throttle.cache_format % {"scope": throttle.scope, "ident": key.prefix}
+    counts = [
+        cache.get(f"{ident}:{int(throttle.timer() // 60) - n}") for n in (0, 1)
+    ]  # a minute may have turned during the requests
+    assert sum(c or 0 for c in counts) == 30
