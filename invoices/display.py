@@ -5,21 +5,14 @@ No money is computed here; amounts come stored on the lines (or from the calcula
 from decimal import Decimal
 from typing import Any
 
-from billing_site.core.money import currency_exponent, quantize
-
-_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
+from billing_site.core.money import format_money
 
 
 def money_text(amount: Decimal | None, currency: str) -> str:
-    """``$1,234.50``, ``-€8.00``, ``¥1,200``, ``1,234.500 KWD``."""
+    """``$1,234.50``, ``-€8.00``, ``¥1,200``: core's one money format, with a dash for none."""
     if amount is None:
         return "—"
-    value = quantize(Decimal(amount), currency)
-    sign = "-" if value < 0 else ""
-    places = currency_exponent(currency)
-    digits = f"{abs(value):,.{places}f}"
-    symbol = _SYMBOLS.get(currency)
-    return f"{sign}{symbol}{digits}" if symbol else f"{sign}{digits} {currency}"
+    return format_money(Decimal(amount), currency)
 
 
 def number_text(value: Any) -> str:
