@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from billing_site.core.exceptions import NotFoundError
 from billing_site.core.periods import period_containing
+from billing_site.core.sql import prepared_fetchone
 from entitlements.counters import usage_counter_current
 from entitlements.decision import ZERO, Allowance, Verdict, decide, limit_window
 from entitlements.models import Hold, UsageCounter
@@ -22,7 +23,6 @@ from entitlements.sql import (
     FEATURE_IN_FORCE_BY_EXTERNAL_ID,
     FEATURE_IN_FORCE_BY_ID,
     WINDOW_STATE,
-    prepared_fetchone,
 )
 from plans.models import Customer, PlanFeature, PlanVersion, Subscription
 from plans.selectors import EffectiveFeature, EffectivePricing, pricing_for_subscription

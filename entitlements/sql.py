@@ -13,36 +13,7 @@ the caller's (a billing period not yet advanced) or its counter must be built.
    from ``credits.sql.GRANT_BALANCES`` (the balance's one formula).
 """
 
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
-import psycopg
-from django.db import connection
-
 from credits.sql import GRANT_BALANCES, GRANT_BALANCES_OF
-
-
-@contextmanager
-def _server_cursor() -> Iterator[psycopg.Cursor[Any]]:
-    connection.ensure_connection()
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-        yield cursor
-
-
-def prepared_fetchone(sql: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
-    """Run ``sql`` as a prepared statement on Django's connection (in its transaction): planned
-    once per connection, not per request. Logged like Django's own queries when they are (the
-    query-count tests see it)."""
-    started = time.monotonic()
-    with _server_cursor() as cursor:
-        cursor.execute(sql, params, prepare=True)
-        row = cursor.fetchone()
-    if connection.queries_logged:
-        connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
-    return row
-
 
 _FEATURE_IN_FORCE = """
 SELECT cu.id AS customer_id, cu.external_id,

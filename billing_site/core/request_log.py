@@ -1,7 +1,7 @@
 """The API request log: a middleware that records each /api/v1/ request after it is answered.
 
-Recording must never fail or slow a request noticeably: one INSERT after the response is built,
-outside any transaction of the view, and a database error is logged instead of raised.
+Recording must never fail or slow a request noticeably: one prepared INSERT after the response
+is built, outside any transaction of the view, and a database error is logged instead of raised.
 """
 
 import json
@@ -14,8 +14,10 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 
-from billing_site.core.models import ApiKey, ApiRequestLog
+from billing_site.core.models import ApiKey
+from billing_site.core.sql import API_REQUEST_LOG_INSERT, prepared_fetchone
 
 logger = logging.getLogger("billing_site.api")
 
@@ -60,16 +62,19 @@ class ApiRequestLogMiddleware:
         if response.status_code >= 400:
             error_code, error_body = _error_details(response)
         try:
-            ApiRequestLog.objects.create(
-                created_at=timezone.now(),
-                api_key=api_key if isinstance(api_key, ApiKey) else None,
-                method=_text(request.method or "", 10),
-                path=_text(request.path),
-                query=_text(request.META.get("QUERY_STRING", "")),
-                status_code=response.status_code,
-                duration_us=min(duration_us, 2**31 - 1),
-                error_code=error_code,
-                error_body=error_body,
+            prepared_fetchone(
+                API_REQUEST_LOG_INSERT,
+                {
+                    "created_at": timezone.now(),
+                    "api_key_id": api_key.pk if isinstance(api_key, ApiKey) else None,
+                    "method": _text(request.method or "", 10),
+                    "path": _text(request.path),
+                    "query": _text(request.META.get("QUERY_STRING", "")),
+                    "status_code": response.status_code,
+                    "duration_us": min(duration_us, 2**31 - 1),
+                    "error_code": error_code,
+                    "error_body": None if error_body is None else Jsonb(error_body),
+                },
             )
         except (DatabaseError, ValueError):
             logger.warning("api request log not written", exc_info=True)

@@ -92,7 +92,7 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Django turns psycopg's server-side prepared statements off (for transaction-mode poolers), which
 # also ignores ``prepare=True``: the entitlement check's statement was then planned on every call
 # (~2.5 ms of planning for ~0.9 ms of execution). A threshold no statement reaches by repetition
-# prepares only what asks for it (``entitlements.sql.prepared_fetchone``); set
+# prepares only what asks for it (``billing_site.core.sql.prepared_fetchone``); set
 # DB_PREPARED_STATEMENTS=false behind a pooler that cannot keep them (PgBouncer before 1.21).
 if env.bool("DB_PREPARED_STATEMENTS", default=True):
     DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 2**31 - 1

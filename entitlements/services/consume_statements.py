@@ -6,6 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from billing_site.core.sql import prepared_fetchone
 from entitlements.models import UsageCounter
 from entitlements.selectors import InForce, Prefetched, in_force_of_row
 from entitlements.sql import (
@@ -13,7 +14,6 @@ from entitlements.sql import (
     CONSUME_IN_FORCE_BY_ID,
     CONSUME_STATE,
     CONSUME_WRITE,
-    prepared_fetchone,
 )
 from metering.models import BillableMetric
 from plans.models import Customer

@@ -3,6 +3,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -47,12 +49,25 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
         window = int(self.now // self.duration)
         self.window_end = (window + 1) * self.duration
         key = f"{ident}:{window}"
+        return self._window_count(key) <= self.num_requests
+
+    def _window_count(self, key: str) -> int:
+        """This request's number in the window: one round trip on Redis (INCR and EXPIRE in a
+        pipeline; the key names its window, so refreshing the expiry is harmless), Django's
+        portable incr (two or three statements) on other caches."""
+        backend = caches["default"]  # ``self.cache`` is a proxy to it
+        if isinstance(backend, RedisCache):
+            full_key = backend.make_and_validate_key(key)
+            client = backend._cache.get_client(full_key, write=True)
+            pipeline = client.pipeline(transaction=False)
+            pipeline.incr(full_key)
+            pipeline.expire(full_key, self.duration + 1)
+            return int(pipeline.execute()[0])
         try:
-            count = self.cache.incr(key)
+            return self.cache.incr(key)
         except ValueError:  # the window's first request (or a concurrent one: add is atomic)
             self.cache.add(key, 0, timeout=self.duration + 1)
-            count = self.cache.incr(key)
-        return count <= self.num_requests
+            return self.cache.incr(key)
 
     def wait(self) -> float | None:
         return max(1.0, self.window_end - self.now)

@@ -137,3 +137,20 @@ def test_head_and_options_need_the_scope_of_get(make_api_key, api_client, method
 
     # then
     assert response.status_code == status
+
+
+def test_the_key_read_for_a_request_holds_every_stored_field(make_api_key):
+    # given: a key with every field set
+    from billing_site.core.selectors import api_key_get_by_prefix
+
+    api_key, _ = make_api_key(scopes=["events:write", "usage:read"], throttle_rate="50/minute")
+    ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=timezone.now())
+    stored = ApiKey.objects.get(pk=api_key.pk)
+    # when: read through the hot path's prepared statement
+    read = api_key_get_by_prefix(prefix=api_key.prefix)
+    # then: no field is missing or different (a new field must be added to the statement)
+    assert read is not None
+    assert read.get_deferred_fields() == set()
+    for field in ApiKey._meta.concrete_fields:
+        assert getattr(read, field.attname) == getattr(stored, field.attname), field.name
+    assert api_key_get_by_prefix(prefix="nosuchkey") is None

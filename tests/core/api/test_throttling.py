@@ -1,3 +1,6 @@
+import os
+import uuid
+
 import pytest
 
 pytestmark = pytest.mark.django_db
@@ -50,3 +53,24 @@ def test_the_throttle_keeps_one_counter_per_window_however_many_requests(api_cli
         cache.get(f"{ident}:{int(throttle.timer() // 60) - n}") for n in (0, 1)
     ]  # a minute may have turned during the requests
     assert sum(c or 0 for c in counts) == 30
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="the Redis path needs REDIS_URL")
+def test_on_redis_a_window_counter_expires_after_its_window():
+    # given: the cache is Redis, and a key limited per minute
+    from django.core.cache import caches
+
+    from billing_site.core.api.throttling import ApiKeyRateThrottle
+
+    backend = caches["default"]
+    key = f"throttle-test-{uuid.uuid4().hex}"
+    throttle = ApiKeyRateThrottle()
+    throttle.num_requests, throttle.duration = throttle.parse_rate("5/min")
+    # when: three requests counted in one window
+    counts = [throttle._window_count(key) for _ in range(3)]
+    # then: counted in one round trip each, and the counter dies a second after the window
+    full_key = backend.make_and_validate_key(key)
+    ttl = backend._cache.get_client(full_key).ttl(full_key)
+    assert counts == [1, 2, 3]
+    assert 0 < ttl <= 61
+    assert backend.get(key) == 3

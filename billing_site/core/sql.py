@@ -1,0 +1,49 @@
+"""Raw statements of the API's hot path, prepared once per connection.
+
+Every API request authenticates its key and is written to the request log; through the ORM
+those two cost ~1.3 ms and ~0.8 ms of Python per request (query compilation and model
+instantiation), more than PostgreSQL spends answering them. As raw statements prepared on the
+server they cost a round trip each.
+"""
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from django.db import connection
+
+
+@contextmanager
+def _server_cursor() -> Iterator[psycopg.Cursor[Any]]:
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        yield cursor
+
+
+def prepared_fetchone(sql: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
+    """Run ``sql`` as a prepared statement on Django's connection (in its transaction): planned
+    once per connection, not per request. Logged like Django's own queries when they are (the
+    query-count tests see it)."""
+    started = time.monotonic()
+    with _server_cursor() as cursor:
+        cursor.execute(sql, params, prepare=True)
+        row = cursor.fetchone() if cursor.description is not None else None
+    if connection.queries_logged:
+        connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
+    return row
+
+
+API_KEY_BY_PREFIX = """
+SELECT id, name, prefix, secret_hash, scopes, throttle_rate, created_at, created_by_id,
+       last_used_at, revoked_at
+FROM core_apikey WHERE prefix = %(prefix)s
+"""
+
+API_REQUEST_LOG_INSERT = """
+INSERT INTO core_apirequestlog
+  (created_at, api_key_id, method, path, query, status_code, duration_us, error_code, error_body)
+VALUES (%(created_at)s, %(api_key_id)s, %(method)s, %(path)s, %(query)s, %(status_code)s,
+        %(duration_us)s, %(error_code)s, %(error_body)s)
+"""
