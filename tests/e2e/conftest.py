@@ -3,11 +3,14 @@ live_server. Where Chromium is missing they skip, unless REQUIRE_BROWSER=1 (as i
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -67,3 +70,19 @@ def logged_in_page(page, live_server, operator):
     page.click("input[type=submit]")
     page.wait_for_selector("#site-name")
     return page
+
+
+@pytest.fixture
+def screenshot() -> Callable[..., None]:
+    """Save a full-page screenshot for the README as docs/screenshots/<name>.png.
+
+    Only with SAVE_SCREENSHOTS=1, so that an ordinary test run leaves the tree clean.
+    """
+
+    def save(page, name: str) -> None:
+        if os.environ.get("SAVE_SCREENSHOTS") != "1":
+            return
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+    return save
