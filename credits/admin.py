@@ -11,6 +11,7 @@ from django.http import HttpRequest
 
 from credits.models import CreditDefinition, CreditGrant, CreditLedgerEntry
 from credits.services import credit_definition_remove, credit_definition_set
+from metering.admin import ReadOnlyAdmin
 from plans.admin.catalog import PlanVersionAdmin
 from plans.models import Feature, PlanVersion
 
@@ -94,17 +95,6 @@ class PlanVersionWithCreditsAdmin(PlanVersionAdmin):
                 actor=request.user,
                 **{name: row.cleaned_data[name] for name in DEFINITION_FIELDS},
             )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(CreditGrant)
