@@ -15,6 +15,7 @@ from django.utils.html import format_html, format_html_join
 
 from billing_site.core.admin_confirm import confirm_action
 from billing_site.core.admin_views import admin_path
+from invoices.admin.emails import InvoiceEmailInline
 from invoices.display import line_arithmetic, money_text
 from invoices.models import Invoice, InvoiceLine, InvoiceStatus
 from invoices.services import (
@@ -24,6 +25,7 @@ from invoices.services import (
     invoice_recompute,
     invoice_void,
 )
+from invoices.services.emails import invoice_email_resend
 from invoices.stripe_gateway import stripe_configured
 from invoices.stripe_services import invoice_stripe_push
 from invoices.transitions import INVOICE_TRANSITIONS
@@ -115,6 +117,13 @@ OBJECT_ACTIONS: dict[str, ObjectAction] = {
         (InvoiceStatus.FINALIZED,),
         lambda invoice, user, reason: invoice_stripe_push(invoice_id=invoice.pk, actor=user),
     ),
+    "resend_email": (
+        "Resend e-mail",
+        "E-mail this invoice to the customer again (the payment receipt when it is paid)?",
+        False,
+        (InvoiceStatus.FINALIZED, InvoiceStatus.PAID, InvoiceStatus.UNCOLLECTIBLE),
+        lambda invoice, user, reason: invoice_email_resend(invoice=invoice, actor=user),
+    ),
 }
 
 
@@ -154,7 +163,7 @@ class InvoiceAdmin(admin.ModelAdmin):
         "subscription__external_id",
     ]
     date_hierarchy = "period_start"
-    inlines = [InvoiceLineInline]
+    inlines = [InvoiceLineInline, InvoiceEmailInline]
     change_form_template = "admin/invoices/invoice/change_form.html"
     fieldsets = [
         (None, {"fields": ["label", "status", "kind", "customer", "subscription", "version"]}),
