@@ -42,11 +42,12 @@ class OneOffInvoiceForm(forms.Form):
 class OneOffItemForm(forms.Form):
     add_on = forms.ModelChoiceField(queryset=add_ons_active(), label="Add-on")
     quantity = forms.DecimalField(
+        required=False,
         max_digits=18,
         decimal_places=6,
         min_value=Decimal("0.000001"),
         max_value=MAX_QUANTITY,
-        initial=1,
+        label="Quantity (blank: 1)",
     )
     unit_price = forms.DecimalField(
         required=False,
@@ -68,7 +69,7 @@ def _items(formset: Any) -> list[OneOffItem]:
     return [
         OneOffItem(
             add_on=data["add_on"],
-            quantity=data["quantity"],
+            quantity=data["quantity"] or Decimal(1),
             unit_price=data["unit_price"],
             description=data["description"],
         )
