@@ -16,8 +16,10 @@ from plans.models import Customer
 
 
 class OneOffInvoiceCreateApi(APIView):
-    """Create a one-off invoice from add-ons. Idempotent on ``idempotency_key``: a retry with
-    the same key and body returns the first invoice with 200."""
+    """Create a one-off invoice from add-ons. The customer and each add-on must exist (404
+    naming the field) and the add-ons share one currency (400). Idempotent on
+    ``idempotency_key``: a retry with the same key and body returns the first invoice with 200;
+    the same key with another body is a 409."""
 
     required_scopes = ("invoices:write",)
 
