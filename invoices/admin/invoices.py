@@ -17,7 +17,8 @@ from billing_site.core.admin_confirm import confirm_action
 from billing_site.core.admin_views import admin_path
 from invoices.admin.emails import InvoiceEmailInline
 from invoices.display import line_arithmetic, money_text
-from invoices.models import Invoice, InvoiceLine, InvoiceStatus
+from invoices.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
+from invoices.printable import invoice_print_context
 from invoices.services import (
     invoice_finalize,
     invoice_mark_paid,
@@ -263,6 +264,8 @@ class InvoiceAdmin(admin.ModelAdmin):
             for name, (title, _, _, statuses, _) in OBJECT_ACTIONS.items():
                 if invoice.status not in statuses:
                     continue
+                if name == "recompute" and invoice.kind == InvoiceKind.ONE_OFF:
+                    continue  # its lines were set by staff, not computed from usage
                 if name == "resync" and (
                     not stripe_configured() or invoice.stripe_payment_intent_id
                 ):
@@ -345,21 +348,9 @@ class InvoiceAdmin(admin.ModelAdmin):
         )
         if not self.has_view_permission(request, invoice):
             return HttpResponseRedirect(reverse("admin:index"))
-        lines = [
-            {
-                "line": line,
-                "amount": money_text(line.amount, invoice.currency),
-                "steps": line_arithmetic(line, invoice.currency),
-            }
-            for line in invoice.lines.all()
-        ]
-        context = {
-            "invoice": invoice,
-            "lines": lines,
-            "total": money_text(invoice.total, invoice.currency),
-            "title": str(invoice),
-        }
-        return TemplateResponse(request, "invoices/invoice_print.html", context)
+        return TemplateResponse(
+            request, "invoices/invoice_print.html", invoice_print_context(invoice)
+        )
 
 
 def invoice_admin_link(invoice: Invoice) -> str:

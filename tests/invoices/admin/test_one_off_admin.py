@@ -137,3 +137,20 @@ def test_the_invoice_page_lists_its_emails_and_resends_after_confirmation(
     ]
     assert len(callbacks) == 1
     assert mail.outbox == []
+
+
+def test_a_one_off_draft_offers_finalize_not_recompute_and_prints_without_a_plan(client, finance):
+    invoice = one_off(make_customer("acme"), ("setup", "2"))
+    page = client.get(reverse("admin:invoices_invoice_change", args=[invoice.pk])).content
+    page = page.decode()
+
+    action = "admin:invoices_invoice_object_action"
+    assert reverse(action, args=[invoice.pk, "finalize"]) in page
+    assert reverse(action, args=[invoice.pk, "recompute"]) not in page
+    assert "one-off <strong>draft</strong>" in page
+    printed = client.get(reverse("admin:invoices_invoice_print", args=[invoice.pk]))
+    text = printed.content.decode()
+    assert "One-off invoice of" in text
+    assert "Plan:" not in text
+    assert "Setup" in text
+    assert "$98.00" in text
