@@ -111,4 +111,5 @@ def invoices_email_send_task(email_id: int) -> str:
     """Send a recorded invoice e-mail (a pending one only: a second delivery sends nothing)."""
     from invoices.services.emails import invoice_email_send
 
-    return invoice_email_send(email_id=email_id).status
+    email = invoice_email_send(email_id=email_id)
+    return email.status if email is not None else "missing"

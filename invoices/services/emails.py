@@ -110,14 +110,16 @@ def invoice_email_message(email: InvoiceEmail) -> EmailMultiAlternatives:
 
 
 @transaction.atomic
-def invoice_email_send(*, email_id: int) -> InvoiceEmail:
-    """Send a pending e-mail and record the outcome; any other row is left as it is."""
+def invoice_email_send(*, email_id: int) -> InvoiceEmail | None:
+    """Send a pending e-mail and record the outcome; any other row is left as it is (and an id
+    that no longer exists, its invoice gone, is nothing to send)."""
     email = (
         InvoiceEmail.objects.select_for_update(of=("self",))
         .select_related("invoice__customer")
-        .get(pk=email_id)
+        .filter(pk=email_id)
+        .first()
     )
-    if email.status != InvoiceEmail.Status.PENDING:
+    if email is None or email.status != InvoiceEmail.Status.PENDING:
         return email
     try:
         invoice_email_message(email).send()

@@ -154,3 +154,14 @@ def test_a_one_off_draft_offers_finalize_not_recompute_and_prints_without_a_plan
     assert "Plan:" not in text
     assert "Setup" in text
     assert "$98.00" in text
+
+
+def test_the_customer_page_links_the_form_with_the_customer_chosen(client, finance):
+    acme = make_customer("acme")
+    link = f"{FORM_URL}?customer={acme.pk}"
+
+    page = client.get(reverse("admin:plans_customer_change", args=[acme.pk])).content.decode()
+    form = client.get(link).content.decode()
+
+    assert link in page
+    assert f'<option value="{acme.pk}" selected>' in form
