@@ -34,6 +34,7 @@ class InvoiceStatus(models.TextChoices):
 class InvoiceKind(models.TextChoices):
     PERIOD = "period", "Period (usage and arrears fees, at period end)"
     ADVANCE = "advance", "In advance (base fee at period start)"
+    ONE_OFF = "one_off", "One-off (add-ons, made by staff or the API)"
 
 
 class PaymentStatus(models.TextChoices):
@@ -53,13 +54,15 @@ def _money(**kwargs: object) -> models.DecimalField:
 class Invoice(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices")
     subscription = models.ForeignKey(
-        Subscription, on_delete=models.PROTECT, related_name="invoices"
+        Subscription, null=True, blank=True, on_delete=models.PROTECT, related_name="invoices"
     )
     version = models.ForeignKey(
         PlanVersion,
+        null=True,
+        blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="The plan version in force at the start of the period.",
+        help_text="The plan version in force at the start of the period (none for a one-off).",
     )
     kind = models.CharField(max_length=10, choices=InvoiceKind.choices)
     status = models.CharField(
@@ -86,6 +89,16 @@ class Invoice(models.Model):
     stripe_payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
     stripe_pushed_at = models.DateTimeField(null=True, blank=True)
     stripe_error = models.TextField(blank=True)
+    idempotency_key = models.CharField(
+        max_length=255,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="A one-off invoice's key: a retried request with it gets the same invoice.",
+    )
+    idempotency_digest = models.CharField(
+        max_length=64, blank=True, help_text="sha256 of the request the key was first used with."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -109,6 +122,11 @@ class Invoice(models.Model):
                 condition=~Q(status="paid") | Q(paid_at__isnull=False),
                 name="invoices_invoice_paid_has_paid_at",
             ),
+            models.CheckConstraint(
+                condition=Q(kind="one_off")
+                | (Q(subscription__isnull=False) & Q(version__isnull=False)),
+                name="invoices_invoice_subscription_unless_one_off",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "finalize_after"], name="invoices_due_finalize_idx"),
@@ -131,6 +149,7 @@ class InvoiceLine(models.Model):
         MINIMUM = "minimum", "Minimum true-up"
         ADJUSTMENT = "adjustment", "Late usage adjustment"
         PRORATION = "proration", "Proration"
+        ADD_ON = "add_on", "Add-on"
 
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveIntegerField(default=0)
@@ -166,6 +185,14 @@ class InvoiceLine(models.Model):
         on_delete=models.PROTECT,
         related_name="adjusted_by_lines",
         help_text="For an adjustment: the finalized invoice whose period the late usage is in.",
+    )
+    add_on = models.ForeignKey(
+        "invoices.AddOn",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="For an add-on line: the catalog entry it was made from.",
     )
 
     class Meta:
@@ -278,3 +305,22 @@ class StripeWebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} ({self.stripe_id})"
+
+
+from invoices.addon_models import AddOn, InvoiceEmail, InvoiceEmailEvent  # noqa: E402
+
+__all__ = [
+    "AddOn",
+    "BillingRun",
+    "Invoice",
+    "InvoiceEmail",
+    "InvoiceEmailEvent",
+    "InvoiceEvent",
+    "InvoiceKind",
+    "InvoiceLine",
+    "InvoiceNumberSequence",
+    "InvoiceStatus",
+    "PaymentStatus",
+    "StripeCustomer",
+    "StripeWebhookEvent",
+]

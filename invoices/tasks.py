@@ -104,3 +104,12 @@ def invoices_stripe_retry_task() -> int:
     for invoice_id in ids:
         invoices_stripe_push_task.delay(invoice_id)
     return len(ids)
+
+
+@shared_task(name="invoices.email_send")
+def invoices_email_send_task(email_id: int) -> str:
+    """Send a recorded invoice e-mail (a pending one only: a second delivery sends nothing)."""
+    from invoices.services.emails import invoice_email_send
+
+    email = invoice_email_send(email_id=email_id)
+    return email.status if email is not None else "missing"

@@ -13,6 +13,7 @@ SCOPES: dict[str, str] = {
     "entitlements:write": "Consume entitlements",
     "credits:read": "Read credit balances",
     "invoices:read": "Read invoices",
+    "invoices:write": "Create one-off invoices",
 }
 
 SCOPE_CHOICES = [(scope, f"{scope} — {label}") for scope, label in SCOPES.items()]

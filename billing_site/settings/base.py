@@ -141,6 +141,7 @@ LOGIN_URL = "admin:login"
 
 from billing_site.settings.celery import *  # noqa: E402,F403
 from billing_site.settings.drf import *  # noqa: E402,F403
+from billing_site.settings.email import *  # noqa: E402,F403
 from billing_site.settings.logging import *  # noqa: E402,F403
 from billing_site.settings.security import *  # noqa: E402,F403
 from billing_site.settings.stripe import *  # noqa: E402,F403

@@ -15,8 +15,10 @@ from django.utils.html import format_html, format_html_join
 
 from billing_site.core.admin_confirm import confirm_action
 from billing_site.core.admin_views import admin_path
+from invoices.admin.emails import InvoiceEmailInline
 from invoices.display import line_arithmetic, money_text
-from invoices.models import Invoice, InvoiceLine, InvoiceStatus
+from invoices.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
+from invoices.printable import invoice_print_context
 from invoices.services import (
     invoice_finalize,
     invoice_mark_paid,
@@ -24,6 +26,7 @@ from invoices.services import (
     invoice_recompute,
     invoice_void,
 )
+from invoices.services.emails import invoice_email_resend
 from invoices.stripe_gateway import stripe_configured
 from invoices.stripe_services import invoice_stripe_push
 from invoices.transitions import INVOICE_TRANSITIONS
@@ -115,6 +118,13 @@ OBJECT_ACTIONS: dict[str, ObjectAction] = {
         (InvoiceStatus.FINALIZED,),
         lambda invoice, user, reason: invoice_stripe_push(invoice_id=invoice.pk, actor=user),
     ),
+    "resend_email": (
+        "Resend e-mail",
+        "E-mail this invoice to the customer again (the payment receipt when it is paid)?",
+        False,
+        (InvoiceStatus.FINALIZED, InvoiceStatus.PAID, InvoiceStatus.UNCOLLECTIBLE),
+        lambda invoice, user, reason: invoice_email_resend(invoice=invoice, actor=user),
+    ),
 }
 
 
@@ -154,7 +164,7 @@ class InvoiceAdmin(admin.ModelAdmin):
         "subscription__external_id",
     ]
     date_hierarchy = "period_start"
-    inlines = [InvoiceLineInline]
+    inlines = [InvoiceLineInline, InvoiceEmailInline]
     change_form_template = "admin/invoices/invoice/change_form.html"
     fieldsets = [
         (None, {"fields": ["label", "status", "kind", "customer", "subscription", "version"]}),
@@ -254,6 +264,8 @@ class InvoiceAdmin(admin.ModelAdmin):
             for name, (title, _, _, statuses, _) in OBJECT_ACTIONS.items():
                 if invoice.status not in statuses:
                     continue
+                if name == "recompute" and invoice.kind == InvoiceKind.ONE_OFF:
+                    continue  # its lines were set by staff, not computed from usage
                 if name == "resync" and (
                     not stripe_configured() or invoice.stripe_payment_intent_id
                 ):
@@ -336,21 +348,9 @@ class InvoiceAdmin(admin.ModelAdmin):
         )
         if not self.has_view_permission(request, invoice):
             return HttpResponseRedirect(reverse("admin:index"))
-        lines = [
-            {
-                "line": line,
-                "amount": money_text(line.amount, invoice.currency),
-                "steps": line_arithmetic(line, invoice.currency),
-            }
-            for line in invoice.lines.all()
-        ]
-        context = {
-            "invoice": invoice,
-            "lines": lines,
-            "total": money_text(invoice.total, invoice.currency),
-            "title": str(invoice),
-        }
-        return TemplateResponse(request, "invoices/invoice_print.html", context)
+        return TemplateResponse(
+            request, "invoices/invoice_print.html", invoice_print_context(invoice)
+        )
 
 
 def invoice_admin_link(invoice: Invoice) -> str:

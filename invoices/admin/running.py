@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from entitlements.admin import Customer360Admin
@@ -99,7 +100,9 @@ class InvoicingCustomerAdmin(Customer360Admin):
 
     @admin.display(description="Latest invoices")
     def recent_invoices(self, obj: Customer) -> str:
-        return _recent(Invoice.objects.filter(customer=obj).order_by("-period_start", "-id")[:6])
+        recent = _recent(Invoice.objects.filter(customer=obj).order_by("-period_start", "-id")[:6])
+        one_off = reverse("admin:invoices_one_off_invoice") + f"?customer={obj.pk}"
+        return format_html('{}<div><a href="{}">New one-off invoice…</a></div>', recent, one_off)
 
 
 for model, model_admin in (

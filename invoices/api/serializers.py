@@ -68,7 +68,9 @@ class InvoiceOutputSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=InvoiceStatus.values)
     kind = serializers.CharField()
     customer = serializers.CharField(source="customer.external_id")
-    subscription = serializers.CharField(source="subscription.external_id")
+    subscription = serializers.CharField(
+        source="subscription.external_id", allow_null=True, help_text="None for a one-off."
+    )
     currency = serializers.CharField()
     period_start = serializers.DateTimeField()
     period_end = serializers.DateTimeField()

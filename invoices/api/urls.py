@@ -1,5 +1,6 @@
 from django.urls import path
 
+from invoices.api.one_off_views import OneOffInvoiceCreateApi
 from invoices.api.views import (
     CustomerCurrentUsageApi,
     InvoiceDetailApi,
@@ -9,6 +10,7 @@ from invoices.api.views import (
 
 urlpatterns = [
     path("invoices", InvoiceListApi.as_view(), name="invoices"),
+    path("invoices/one_off", OneOffInvoiceCreateApi.as_view(), name="invoices-one-off"),
     path("invoices/<int:invoice_id>", InvoiceDetailApi.as_view(), name="invoice"),
     path(
         "customers/<str:external_id>/current_usage",

@@ -15,13 +15,15 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from billing_site.core.exceptions import ConflictError
-from invoices.models import Invoice, InvoiceStatus
+from invoices.models import Invoice, InvoiceEmailEvent, InvoiceKind, InvoiceStatus
 from invoices.selectors.lines import period_lines
 from invoices.selectors.usage import UsageLookup
 from invoices.services.billing import lines_save
+from invoices.services.emails import invoice_email_schedule
 from invoices.transitions import invoice_event_write, invoice_status_set
 
 NUMBER_PREFIX = "INV"
+ONE_OFF_NET_PAYMENT_DAYS = 30  # a one-off invoice has no plan version to take its terms from
 _NUMBER_SQL = (
     "INSERT INTO invoices_invoicenumbersequence (prefix, last_value) VALUES (%s, 1) "
     "ON CONFLICT (prefix) DO UPDATE "
@@ -68,6 +70,8 @@ def invoice_recompute(
     moves."""
     invoice = invoice_lock(invoice.pk)
     _ensure_draft(invoice)
+    if invoice.kind == InvoiceKind.ONE_OFF:
+        return invoice  # its lines were set by staff, not computed from usage
     now = now or timezone.now()
     before = invoice.total
     lines = period_lines(
@@ -109,7 +113,8 @@ def invoice_finalize(
     invoice = invoice_lock(invoice.pk)
     _ensure_draft(invoice)
     invoice.number = invoice_number_next(at=now)
-    invoice.due_at = now + timedelta(days=invoice.version.net_payment_days)
+    days = invoice.version.net_payment_days if invoice.version else ONE_OFF_NET_PAYMENT_DAYS
+    invoice.due_at = now + timedelta(days=days)
     invoice_status_set(
         invoice=invoice,
         to=InvoiceStatus.FINALIZED,
@@ -131,6 +136,7 @@ def invoice_finalize(
 
         invoice_id = invoice.pk
         transaction.on_commit(lambda: invoices_stripe_push_task.delay(invoice_id))
+    invoice_email_schedule(invoice=invoice, event=InvoiceEmailEvent.FINALIZED, actor=actor)
     return invoice
 
 
@@ -142,9 +148,11 @@ def invoice_mark_paid(
     invoice = invoice_lock(invoice.pk)
     if invoice.status == InvoiceStatus.PAID:
         return invoice
-    return invoice_status_set(
+    invoice_status_set(
         invoice=invoice, to=InvoiceStatus.PAID, actor=actor, reason=reason, at=paid_at
     )
+    invoice_email_schedule(invoice=invoice, event=InvoiceEmailEvent.PAID, actor=actor)
+    return invoice
 
 
 @transaction.atomic
