@@ -1,12 +1,11 @@
 """Events received per minute over the last 24 hours, from the counts ingest keeps
-(metering.models.EventActivityCount: at most 1,440 minutes x a few shards), never the events."""
+(metering.models.EventActivityCount: at most 1,440 minutes x a few shards, summed in SQL by
+dashboard/sql.py), never the events."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Sum
-
-from metering.models import EventActivityCount
+from dashboard.sql import event_counts_per_minute
 
 MINUTES = 24 * 60
 
@@ -34,13 +33,6 @@ def events_per_minute(*, at: datetime) -> EventActivity:
     """The events stored in each of the 1,440 minutes up to and including the one of `at`."""
     last = at.replace(second=0, microsecond=0)
     first = last - timedelta(minutes=MINUTES - 1)
-    rows = (
-        EventActivityCount.objects.filter(minute__gte=first, minute__lte=last)
-        .values("minute")
-        .annotate(n=Sum("event_count"))
-        .order_by()
+    return EventActivity(
+        first_minute=first, per_minute=event_counts_per_minute(first=first, last=last)
     )
-    per_minute = [0] * MINUTES
-    for row in rows:
-        per_minute[int((row["minute"] - first).total_seconds()) // 60] = row["n"]
-    return EventActivity(first_minute=first, per_minute=per_minute)
