@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import F, Sum, Window
+from django.db.models import F, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
 
 from dashboard.selectors.periods import month_start, next_month
 from dashboard.selectors.revenue import COUNTED
 from entitlements.models import UsageAlert
 from invoices.models import Invoice, InvoiceLine
+from plans.models import Customer
 
 TOP = 5
 NEAR_LIMIT_PERCENT = 80
@@ -47,18 +48,28 @@ class NearLimit:
         return self.name or self.external_id
 
 
-def _ranked(queryset, value: str) -> dict[str, list[TopCustomer]]:
-    rows = (
+def _ranked(queryset: QuerySet, value: str) -> dict[str, list[TopCustomer]]:
+    """The `TOP` rows per currency of (currency, customer_pk, value) rows, largest first; the
+    customers' ids and names are read afterwards for those rows only (not joined to every
+    customer of the month)."""
+    rows = list(
         queryset.annotate(
             rank=Window(RowNumber(), partition_by=[F("currency")], order_by=F(value).desc())
         )
         .filter(rank__lte=TOP)
         .order_by("currency", "rank")
     )
+    names = {
+        pk: (external_id, name)
+        for pk, external_id, name in Customer.objects.filter(
+            pk__in={row["customer_pk"] for row in rows}
+        ).values_list("pk", "external_id", "name")
+    }
     top: dict[str, list[TopCustomer]] = {}
     for row in rows:
+        external_id, name = names[row["customer_pk"]]
         top.setdefault(row["currency"], []).append(
-            TopCustomer(row["customer_pk"], row["external_id"], row["name"], row[value])
+            TopCustomer(row["customer_pk"], external_id, name, row[value])
         )
     return top
 
@@ -69,12 +80,7 @@ def top_customers_by_amount(*, at: datetime) -> dict[str, list[TopCustomer]]:
     invoices = (
         Invoice.objects.filter(issued_at__gte=start, issued_at__lt=next_month(start))
         .filter(status__in=COUNTED)
-        .values(
-            "currency",
-            customer_pk=F("customer_id"),
-            external_id=F("customer__external_id"),
-            name=F("customer__name"),
-        )
+        .values("currency", customer_pk=F("customer_id"))
         .annotate(amount=Sum("total"))
     )
     return _ranked(invoices, "amount")
@@ -90,12 +96,7 @@ def top_customers_by_usage(*, at: datetime) -> dict[str, list[TopCustomer]]:
             invoice__issued_at__lt=next_month(start),
             invoice__status__in=COUNTED,
         )
-        .values(
-            currency=F("invoice__currency"),
-            customer_pk=F("invoice__customer_id"),
-            external_id=F("invoice__customer__external_id"),
-            name=F("invoice__customer__name"),
-        )
+        .values(currency=F("invoice__currency"), customer_pk=F("invoice__customer_id"))
         .annotate(events=Sum("event_count"))
         .filter(events__gt=0)
     )

@@ -21,7 +21,7 @@ from django.db.models.functions import TruncMonth
 from billing_site.core.money import quantize
 from dashboard.selectors.periods import month_start, month_starts, next_month
 from invoices.models import Invoice, InvoiceStatus
-from plans.models import Interval
+from plans.models import Interval, PlanVersion
 
 COUNTED = (InvoiceStatus.DRAFT, InvoiceStatus.FINALIZED, InvoiceStatus.PAID)
 # One period's amount brought to a month: x numerator / denominator (one division per figure).
@@ -125,13 +125,20 @@ def mrr_by_month(*, at: datetime, months: int = 14) -> list[MonthlyRecurringReve
             status__in=COUNTED,
         )
         .annotate(month=TruncMonth("period_start"))
-        .values("currency", "month", "version__interval")
+        .values("currency", "month", "version_id")
         .annotate(amount=Sum("total"))
         .order_by()
     )
+    # Grouped by version (read from the index alone), then each version's interval (a few rows).
+    rows = list(rows)
+    intervals = dict(
+        PlanVersion.objects.filter(pk__in={row["version_id"] for row in rows}).values_list(
+            "pk", "interval"
+        )
+    )
     exact: dict[str, dict[datetime, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for row in rows:
-        numerator, denominator = TO_MONTH[row["version__interval"]]
+        numerator, denominator = TO_MONTH[intervals[row["version_id"]]]
         exact[row["currency"]][row["month"]] += row["amount"] * numerator / denominator
     return [
         MonthlyRecurringRevenue(
