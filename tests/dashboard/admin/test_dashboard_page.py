@@ -66,7 +66,7 @@ def text_of(response) -> str:
 def link_to(response, label: str, currency: str = "USD") -> str:
     """The href of the first link whose text is `label` in the currency's section."""
     html = response.content.decode().split(f'id="dashboard-{currency}"', 1)[1]
-    match = re.search(r'<a href="([^"]+)"[^>]*>\s*' + re.escape(label) + r"\s*</a>", html)
+    match = re.search(r'<a\b[^>]*?href="([^"]+)"[^>]*>\s*' + re.escape(label) + r"\s*</a>", html)
     assert match, f"no link {label!r}"
     return unescape(match.group(1))
 
@@ -169,3 +169,34 @@ def test_staff_who_may_view_only_events_see_only_the_events_chart(
     assert "$100.00" not in text
     assert "near their limits" not in text
     assert reverse("admin:metering_event_changelist") + "?within=24h" in response.content.decode()
+
+
+def test_every_link_of_the_dashboard_opens_its_list(client, django_user_model, figures):
+    # given
+    staff(django_user_model, client, groups=("finance",))
+    with time_machine.travel(AT, tick=False):
+        page = client.get(INDEX)
+    panel = page.content.decode().split('id="dashboard"', 1)[1].split("</div>\n\n", 1)[0]
+    hrefs = sorted({unescape(href) for href in re.findall(r'href="([^"]+)"', panel)})
+    # when
+    statuses = {href: client.get(href).status_code for href in hrefs}
+    # then: an admin list answers an invalid lookup with a redirect to ?e=1, not a 200
+    assert len(hrefs) >= 20
+    assert {href: status for href, status in statuses.items() if status != 200} == {}
+
+
+def test_the_mrr_figure_lists_the_invoices_of_that_months_periods(
+    client, django_user_model, figures
+):
+    # given: February's periods, one counted and one void
+    staff(django_user_model, client, groups=("finance",))
+    acme = figures
+    feb = utc(2026, 2, 1)
+    counted = invoice(acme, "49.00", issued_at=utc(2026, 3, 1, 1), period_start=feb)
+    invoice(acme, "9.00", status="void", issued_at=utc(2026, 3, 1, 2), period_start=utc(2026, 2, 2))
+    with time_machine.travel(AT, tick=False):
+        page = client.get(INDEX)
+    # when
+    listing = client.get(link_to(page, "$49.00"))
+    # then
+    assert [invoice.pk for invoice in listing.context["cl"].result_list] == [counted.pk]
