@@ -82,7 +82,8 @@ def _mrr(panel: CurrencyPanel) -> dict[str, Any] | None:
         "month_change": _signed(mrr.month_change, code),
         "year_change": _signed(mrr.year_change, code),
         "since": f"{mrr.complete[-13][0]:%B %Y}",
-        "chart": mark_safe(bar_chart_svg(bars, label=f"MRR in {code}, last 12 months")),  # noqa: S308 - escaped by charts
+        # The chart module escapes every text it is given.
+        "chart": mark_safe(bar_chart_svg(bars, label=f"MRR in {code}, last 12 months")),
     }
 
 
@@ -154,7 +155,7 @@ def _activity(dashboard: Dashboard) -> dict[str, Any] | None:
         "average": f"{activity.average:,}",
         "peak": f"{activity.peak:,}",
         "href": links.events_last_24_hours(),
-        "chart": mark_safe(  # noqa: S308 - escaped by charts
+        "chart": mark_safe(  # the chart module escapes every text it is given
             sparkline_svg(activity.per_minute, label="Events per minute, last 24 hours")
         ),
     }
