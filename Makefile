@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test e2e lint fix bench-ingest bench-usage bench-entitlements bench-billing db-start db-stop clean
+.PHONY: run test e2e lint fix bench-ingest bench-usage bench-entitlements bench-billing bench-dashboard db-start db-stop clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,9 @@ bench-entitlements: $(INSTALLED)
 
 bench-billing: $(INSTALLED)
 	$(BIN)/python -m billing_site.embedded exec -- $(BIN)/python bench/billing.py $(BENCH_ARGS)
+
+bench-dashboard: $(INSTALLED)
+	$(BIN)/python -m billing_site.embedded exec -- $(BIN)/python bench/dashboard.py $(BENCH_ARGS)
 
 ## db-start / db-stop: keep the embedded PostgreSQL up for manage.py by hand
 db-start: $(INSTALLED)

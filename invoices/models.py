@@ -131,6 +131,18 @@ class Invoice(models.Model):
         indexes = [
             models.Index(fields=["status", "finalize_after"], name="invoices_due_finalize_idx"),
             models.Index(fields=["customer", "-period_start"], name="invoices_customer_idx"),
+            # The dashboard's month of invoices (revenue, top customers) and MRR by period,
+            # read from the index alone.
+            models.Index(
+                fields=["issued_at"],
+                include=["currency", "status", "total", "customer"],
+                name="invoices_issued_idx",
+            ),
+            models.Index(
+                fields=["period_start"],
+                include=["currency", "status", "total", "version"],
+                name="invoices_period_start_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -205,6 +217,12 @@ class InvoiceLine(models.Model):
             models.CheckConstraint(
                 condition=~Q(kind="adjustment") | Q(source_invoice__isnull=False),
                 name="invoices_line_adjustment_has_source",
+            ),
+        ]
+        indexes = [
+            # The dashboard's events per customer over a month's invoices, from the index alone.
+            models.Index(
+                fields=["invoice"], include=["event_count"], name="invoices_line_events_idx"
             ),
         ]
 

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "credits",
     "entitlements",
     "invoices",
+    "dashboard",
 ]
 
 MIDDLEWARE = [

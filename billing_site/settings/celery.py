@@ -34,6 +34,13 @@ BEAT_SCHEDULE = {
         "crontab": {"minute": "*"},
         "description": "Fold newly stored events into the daily usage rollups (count/sum/max).",
     },
+    "metering.activity_prune": {
+        "task": "metering.activity_prune",
+        # https://crontab.guru/#17_*_*_*_*
+        "crontab": {"minute": "17"},
+        "description": "Delete the per-minute event counts older than two days (the dashboard "
+        "charts the last 24 hours).",
+    },
     "credits.grants_expire": {
         "task": "credits.grants_expire",
         # https://crontab.guru/#*/5_*_*_*_*

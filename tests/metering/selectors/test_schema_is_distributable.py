@@ -21,6 +21,7 @@ NOT_DISTRIBUTED = {
     "metering_usagerollupstate",
     "metering_ingestrejection",
     "metering_unknowncustomer",
+    "metering_eventactivitycount",
 }
 
 
