@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("invoices", "0001_invoices_billing_stripe"),
+        ("invoices", "0004_addons_one_off_emails"),
         ("plans", "0003_charge_filters_and_proration"),
     ]
 
