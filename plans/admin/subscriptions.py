@@ -17,6 +17,7 @@ from plans.admin._base import ServiceAdmin
 from plans.admin.display import charge_summary, plain
 from plans.admin.migration import migration_flow
 from plans.admin.overrides import OverrideAddForm, OverrideAddInline, OverrideInline, override_end
+from plans.admin.subscription_views import subscription_object_tools, subscription_object_urls
 from plans.models import PlanVersion, Subscription
 from plans.selectors import pricing_for_subscription
 from plans.services import (
@@ -140,6 +141,9 @@ class SubscriptionAdmin(ServiceAdmin):
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
     ) -> HttpResponse:
         extra = {"show_save_and_add_another": False, **(extra_context or {})}
+        subscription = self.get_object(request, object_id)
+        if subscription is not None:
+            extra["subscription_tools"] = subscription_object_tools(request, subscription)
         return super().change_view(request, object_id, form_url, extra)
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
@@ -319,5 +323,6 @@ class SubscriptionAdmin(ServiceAdmin):
                 name="plans_subscription_override_end",
                 permission="plans.change_subscriptionoverride",
             ),
+            *subscription_object_urls(self),
             *super().get_urls(),
         ]
