@@ -30,7 +30,7 @@ def _url(name: str, subscription_id: Any) -> str:
     return reverse(f"admin:plans_subscription_{name}", args=[subscription_id])
 
 
-def subscription_object_tools(request: HttpRequest, subscription: Subscription) -> list[dict]:
+def object_tools(request: HttpRequest, subscription: Subscription) -> list[dict]:
     """The buttons a subscription's page shows: only what its state allows and the user may do."""
     if subscription.status not in LIVE or not request.user.has_perm(CHANGE_PERMISSION):
         return []
@@ -89,7 +89,7 @@ def _migrate_view(modeladmin: Any) -> Callable[..., HttpResponse]:
     return view
 
 
-def subscription_object_urls(modeladmin: Any) -> list[URLPattern]:
+def object_urls(modeladmin: Any) -> list[URLPattern]:
     """The pages behind the buttons, each declared with the permission it needs."""
     urls = [
         admin_path(

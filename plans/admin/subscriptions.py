@@ -13,11 +13,11 @@ from django.utils.html import format_html, format_html_join
 
 from billing_site.core.admin_confirm import confirm_action
 from billing_site.core.admin_views import admin_path
+from plans.admin import subscription_views
 from plans.admin._base import ServiceAdmin
 from plans.admin.display import charge_summary, plain
 from plans.admin.migration import migration_flow
 from plans.admin.overrides import OverrideAddForm, OverrideAddInline, OverrideInline, override_end
-from plans.admin.subscription_views import subscription_object_tools, subscription_object_urls
 from plans.models import PlanVersion, Subscription
 from plans.selectors import pricing_for_subscription
 from plans.services import (
@@ -143,7 +143,7 @@ class SubscriptionAdmin(ServiceAdmin):
         extra = {"show_save_and_add_another": False, **(extra_context or {})}
         subscription = self.get_object(request, object_id)
         if subscription is not None:
-            extra["subscription_tools"] = subscription_object_tools(request, subscription)
+            extra["subscription_tools"] = subscription_views.object_tools(request, subscription)
         return super().change_view(request, object_id, form_url, extra)
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
@@ -323,6 +323,6 @@ class SubscriptionAdmin(ServiceAdmin):
                 name="plans_subscription_override_end",
                 permission="plans.change_subscriptionoverride",
             ),
-            *subscription_object_urls(self),
+            *subscription_views.object_urls(self),
             *super().get_urls(),
         ]
