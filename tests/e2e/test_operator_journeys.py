@@ -98,6 +98,8 @@ def test_finance_builds_a_graduated_plan_sells_it_and_sees_the_amount_so_far(
 
     # and Acme is subscribed to it from the subscriptions page
     page.goto(f"{live_server.url}/admin/plans/subscription/add/")
+    zone = "getComputedStyle(document.querySelector('.field-started_at p.datetime'), '::after')"
+    assert page.evaluate(f"{zone}.content") == '" UTC"'  # the start time says its zone
     _choose_customer(page, "Acme", "Acme Corp")
     page.select_option("#id_version", str(version.pk))
     page.fill("#id_external_id", "sub-acme")
