@@ -19,6 +19,7 @@ from django.utils.http import urlencode
 
 from billing_site.core.admin_views import admin_path
 from billing_site.core.exceptions import ApplicationError
+from billing_site.core.templatetags.numbers import grouped_number
 from credits.models import CreditGrant
 from credits.services import credit_grant_create
 from entitlements.models import UsageAlert
@@ -168,7 +169,14 @@ class Customer360Admin(CustomerAdmin):
 
 @admin.register(UsageAlert)
 class UsageAlertAdmin(admin.ModelAdmin):
-    list_display = ["fired_at", "customer", "feature", "threshold_text", "used", "allowance"]
+    list_display = [
+        "fired_at",
+        "customer",
+        "feature",
+        "threshold_text",
+        "used_units",
+        "allowance_units",
+    ]
     list_filter = ["threshold", "feature"]
     list_select_related = ["customer", "feature"]
     search_fields = ["=customer__external_id"]
@@ -177,6 +185,14 @@ class UsageAlertAdmin(admin.ModelAdmin):
     @admin.display(description="Threshold", ordering="threshold")
     def threshold_text(self, obj: UsageAlert) -> str:
         return f"{obj.threshold}%"
+
+    @admin.display(description="Used", ordering="used")
+    def used_units(self, obj: UsageAlert) -> str:
+        return grouped_number(obj.used)
+
+    @admin.display(description="Allowance", ordering="allowance")
+    def allowance_units(self, obj: UsageAlert) -> str:
+        return grouped_number(obj.allowance)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

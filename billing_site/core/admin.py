@@ -4,11 +4,14 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from billing_site.core.admin_confirm import confirm_action
+from billing_site.core.admin_filters import set_or_not_filter
+from billing_site.core.admin_views import admin_path
 from billing_site.core.models import (
     ApiKey,
     ApiRequestLog,
@@ -33,7 +36,9 @@ class ApiKeyForm(forms.ModelForm):
 class ApiKeyAdmin(admin.ModelAdmin):
     form = ApiKeyForm
     list_display = ["name", "key_prefix", "scope_list", "created_at", "last_used_at", "status"]
-    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    list_filter = [
+        set_or_not_filter("revoked_at", title="status", set_label="Revoked", unset_label="Active")
+    ]
     search_fields = ["name", "prefix"]
     readonly_fields = ["key_prefix", "created_at", "created_by", "last_used_at", "revoked_at"]
     list_select_related = ["created_by"]
@@ -86,6 +91,38 @@ class ApiKeyAdmin(admin.ModelAdmin):
                 messages.WARNING,
             )
         return super().response_add(request, obj, post_url_continue)
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        key = self.get_object(request, object_id)
+        extra = dict(extra_context or {})
+        if key is not None and not key.is_revoked and self.has_change_permission(request, key):
+            extra["revoke_url"] = reverse("admin:core_apikey_revoke", args=[key.pk])
+        return super().change_view(request, object_id, form_url, extra)
+
+    def get_urls(self) -> list:
+        return [
+            admin_path(
+                self,
+                "<path:object_id>/revoke/",
+                self.revoke_view,
+                name="core_apikey_revoke",
+                permission="core.change_apikey",
+            ),
+            *super().get_urls(),
+        ]
+
+    def revoke_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The key page's "Revoke…" button: the list action's confirmation, for this key."""
+        key = self.get_object(request, object_id)
+        if key is None:
+            raise Http404("No such API key.")
+        back = HttpResponseRedirect(reverse("admin:core_apikey_change", args=[key.pk]))
+        if key.is_revoked:
+            self.message_user(request, f"{key.name} is already revoked.", messages.WARNING)
+            return back
+        return self.revoke_selected(request, ApiKey.objects.filter(pk=key.pk)) or back
 
     @admin.action(description="Revoke selected API keys", permissions=["change"])
     def revoke_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:

@@ -12,11 +12,30 @@ from billing_site.core.roles import roles_allowed
 _ADMIN_VIEW_ACTIONS = {"changelist": "view", "add": "add", "change": "change", "delete": "delete"}
 
 
+_VERBS = {"view": "see", "add": "add", "change": "change", "delete": "delete"}
+
+
+def _declared(permission: str) -> tuple[str, str, list[str]] | None:
+    """(verb, thing, roles) for a custom admin page declared through `admin_path`."""
+    app_label, _, codename = permission.partition(".")
+    action, _, model_name = codename.partition("_")
+    if action not in _VERBS:
+        return None
+    for model in admin.site._registry:
+        if (model._meta.app_label, model._meta.model_name) == (app_label, model_name):
+            thing = str(model._meta.verbose_name_plural)
+            return _VERBS[action], thing, roles_allowed(action, app_label, model_name)
+    return None
+
+
 def _needed(request: HttpRequest) -> tuple[str, str, list[str]] | None:
     """(verb, thing, roles) for an admin model URL, or None when it is not one."""
     match = request.resolver_match
     if match is None or match.namespace != "admin" or not match.url_name:
         return None
+    declared = getattr(match.func, "required_permission", "")
+    if declared:
+        return _declared(declared)
     for model in admin.site._registry:
         prefix = f"{model._meta.app_label}_{model._meta.model_name}_"
         if not match.url_name.startswith(prefix):
@@ -24,7 +43,7 @@ def _needed(request: HttpRequest) -> tuple[str, str, list[str]] | None:
         action = _ADMIN_VIEW_ACTIONS.get(match.url_name[len(prefix) :], "change")
         if match.url_name.endswith("_change") and request.method in ("GET", "HEAD"):
             action = "view"  # a change page opens read-only with view rights alone
-        verb = {"view": "see", "add": "add", "change": "change", "delete": "delete"}[action]
+        verb = _VERBS[action]
         roles = roles_allowed(action, model._meta.app_label, model._meta.model_name)
         return verb, str(model._meta.verbose_name_plural), roles
     return None

@@ -16,6 +16,7 @@ from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 
 from billing_site.core.admin_confirm import confirm_action
+from billing_site.core.admin_filters import set_or_not_filter
 from billing_site.core.admin_views import admin_path
 from metering.admin._common import PREVIEW_DAYS, events_url
 from metering.models import (
@@ -89,7 +90,10 @@ class BillableMetricAdmin(admin.ModelAdmin):
         "archived",
     ]
     list_display_links = ["code", "name"]
-    list_filter = ["aggregation", ("archived_at", admin.EmptyFieldListFilter)]
+    list_filter = [
+        "aggregation",
+        set_or_not_filter("archived_at", title="archived", set_label="Archived"),
+    ]
     search_fields = ["code", "name"]
     search_help_text = "Search by code or name."
     readonly_fields = [

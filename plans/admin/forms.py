@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from billing_site.core.wording import in_field_words
 from plans.admin.display import TIERED_MODELS
 from plans.models import Charge, PlanVersion
 from plans.pricing import CHARGE_MODELS, validate_properties
@@ -302,7 +303,10 @@ class ChargePropertiesForm(forms.Form):
         return [form.as_tier() for form in self._kept_tiers]
 
     def add_property_error(self, path: str, message: str) -> None:
-        """Show a property error on its field, or on its tier row and above the form."""
+        """Show a property error on its field, or on its tier row and above the form, in the
+        words of the fields' labels (the pricing module names Lago's keys)."""
+        fields = [*TierForm.base_fields.items(), *self.fields.items()]
+        message = in_field_words(message, {name: str(field.label) for name, field in fields})
         match = _TIER_PATH.match(path)
         if match:
             index, field = int(match.group(1)), match.group(2)

@@ -13,6 +13,7 @@ from django.utils.html import format_html, format_html_join
 
 from billing_site.core.admin_confirm import confirm_action
 from billing_site.core.admin_views import admin_path
+from plans.admin import subscription_views
 from plans.admin._base import ServiceAdmin
 from plans.admin.display import charge_summary, plain
 from plans.admin.migration import migration_flow
@@ -140,6 +141,9 @@ class SubscriptionAdmin(ServiceAdmin):
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
     ) -> HttpResponse:
         extra = {"show_save_and_add_another": False, **(extra_context or {})}
+        subscription = self.get_object(request, object_id)
+        if subscription is not None:
+            extra["subscription_tools"] = subscription_views.object_tools(request, subscription)
         return super().change_view(request, object_id, form_url, extra)
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
@@ -319,5 +323,6 @@ class SubscriptionAdmin(ServiceAdmin):
                 name="plans_subscription_override_end",
                 permission="plans.change_subscriptionoverride",
             ),
+            *subscription_views.object_urls(self),
             *super().get_urls(),
         ]

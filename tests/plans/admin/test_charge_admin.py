@@ -148,7 +148,7 @@ def test_field_errors_land_on_their_field(admin_client, starter_draft):
     # when
     response = admin_client.post(ADD_URL, data)
     # then
-    errors = '<ul class="errorlist" id="id_package_size_error"><li>package_size must be'
+    errors = '<ul class="errorlist" id="id_package_size_error"><li>Package size must be'
     assert f"{errors} greater than 0; got 0.</li>" in response.content.decode()
     assert not Charge.objects.filter(metric=metric).exists()
 

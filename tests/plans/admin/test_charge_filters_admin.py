@@ -106,7 +106,7 @@ def test_a_filter_price_error_is_shown_on_its_row(admin_client, draft):
     response = admin_client.post(ADD_URL, form)
     # then
     assert response.status_code == 200
-    assert "Filter 1: amount is required." in response.content.decode()
+    assert "Filter 1: Amount is required." in response.content.decode()
     assert not Charge.objects.exists()
 
 
