@@ -131,6 +131,8 @@ class InvoiceLine(models.Model):
         MINIMUM = "minimum", "Minimum true-up"
         ADJUSTMENT = "adjustment", "Late usage adjustment"
         PRORATION = "proration", "Proration"
+        COUPON = "coupon", "Coupon"
+        TAX = "tax", "Tax"
 
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveIntegerField(default=0)
@@ -278,3 +280,28 @@ class StripeWebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} ({self.stripe_id})"
+
+
+from invoices.adjustment_models import (  # noqa: E402 - the invoice's coupons and taxes
+    AppliedCoupon,
+    Coupon,
+    CouponRedemption,
+    TaxRate,
+)
+
+__all__ = [
+    "AppliedCoupon",
+    "BillingRun",
+    "Coupon",
+    "CouponRedemption",
+    "Invoice",
+    "InvoiceEvent",
+    "InvoiceKind",
+    "InvoiceLine",
+    "InvoiceNumberSequence",
+    "InvoiceStatus",
+    "PaymentStatus",
+    "StripeCustomer",
+    "StripeWebhookEvent",
+    "TaxRate",
+]
