@@ -1,4 +1,10 @@
 """The invoices admin: invoices and their lines, billing runs, and the running period on the
 catalog's customer and subscription pages."""
 
-from invoices.admin import invoices, running, runs  # noqa: F401 - registers the admins
+from invoices.admin import (  # noqa: F401 - registers the admins
+    coupons,
+    customer_coupons,
+    invoices,
+    running,
+    runs,
+)
