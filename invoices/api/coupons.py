@@ -88,7 +88,10 @@ class AppliedCouponOutputSerializer(serializers.Serializer):
 
 class CustomerCouponApplyApi(APIView):
     """Apply a coupon to a customer by its code, optionally on terms of its own. The coupon
-    then discounts the customer's next invoices (before taxes)."""
+    then discounts the customer's next invoices (before taxes). `percentage` is a decimal string
+    between 0 and 100 and `amount` one of at least 0 (a 400 naming the field otherwise); the
+    coupon must exist (404), be unexpired and under its limit of customers (422), and not be
+    applied to the customer already (409)."""
 
     required_scopes = ("customers:write",)
 
