@@ -144,6 +144,8 @@ def applied_coupons_lock(*, invoice: Invoice) -> bool:
     )
     if not ids:
         return False
+    # Invoice first, then coupons: the order a void takes too, so the two cannot deadlock.
+    Invoice.objects.select_for_update().filter(pk=invoice.pk).values_list("pk").first()
     locked = _locked(ids)
     for line in _coupon_lines(invoice):
         applied = locked.get(line.breakdown.get("applied_coupon_id"))
