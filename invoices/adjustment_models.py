@@ -3,14 +3,18 @@
 Invariants that rows can hold are constraints here:
 - a fixed coupon has an amount and a currency, a percentage coupon a rate between 0 and 100;
   a coupon for N periods says how many;
-- a customer holds a coupon at most once while it is active (``AppliedCoupon``);
+- a customer holds a coupon at most once while it is active (``AppliedCoupon``; the service
+  also refuses one the customer has used up);
 - a redemption is recorded once per (applied coupon, invoice), so finalizing twice redeems once.
 
 The arithmetic lives in ``invoices.discounts`` (pure); reads in ``invoices.selectors.adjustments``,
 writes in ``invoices.services.coupons``.
 """
 
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -23,12 +27,20 @@ PERCENT_DIGITS, PERCENT_PLACES = 9, 4
 
 def _money(**kwargs: object) -> models.DecimalField:
     return models.DecimalField(
-        max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, **kwargs
+        max_digits=MONEY_MAX_DIGITS,
+        decimal_places=MONEY_DECIMAL_PLACES,
+        validators=[MinValueValidator(Decimal(0))],
+        **kwargs,
     )
 
 
 def _percent(**kwargs: object) -> models.DecimalField:
-    return models.DecimalField(max_digits=PERCENT_DIGITS, decimal_places=PERCENT_PLACES, **kwargs)
+    return models.DecimalField(
+        max_digits=PERCENT_DIGITS,
+        decimal_places=PERCENT_PLACES,
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+        **kwargs,
+    )
 
 
 class Coupon(models.Model):

@@ -84,7 +84,10 @@ def coupon_apply(
         )
     if amount is not None and amount < 0:
         raise _refuse("An amount cannot be negative.", code="invalid", field="amount", status=400)
-    if AppliedCoupon.objects.filter(customer=customer, coupon=coupon, status=ACTIVE).exists():
+    # Once used up, a coupon is not given to the same customer again (the coupon's row lock
+    # makes this hold under concurrent applications; the unique key covers active ones too).
+    held = AppliedCoupon.objects.filter(customer=customer, coupon=coupon)
+    if held.exclude(status=AppliedCoupon.Status.REMOVED).exists():
         raise ConflictError(
             f"Coupon {code} is already applied to {customer.external_id}.",
             code="coupon_already_applied",

@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from billing_site.core.models import AuditLogEntry
-from invoices.models import AppliedCoupon, Coupon
+from invoices.models import AppliedCoupon, Coupon, TaxRate
 from invoices.services import subscription_bill_due
 from invoices.services.coupons import coupon_apply
 from tests.invoices.adjustment_factories import make_coupon, make_tax_rate
@@ -148,3 +148,14 @@ def test_the_invoice_and_its_printable_page_show_coupon_and_tax_lines(client, fi
         assert "$13.32" in page
         assert "20 % of $66.60, rounded per line" in page
         assert "$79.92" in page
+
+
+def test_a_tax_rate_over_100_percent_is_refused_naming_the_field(client, finance):
+    response = client.post(
+        reverse("admin:invoices_taxrate_add"), {"code": "odd", "name": "Odd", "percentage": "120"}
+    )
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert errors["percentage"] == ["Ensure this value is less than or equal to 100."]
+    assert not TaxRate.objects.exists()

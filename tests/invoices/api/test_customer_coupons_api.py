@@ -126,3 +126,18 @@ def test_the_schema_documents_every_status_of_the_operation(authed_client):
     operation = schema["paths"]["/api/v1/customers/{external_id}/coupons"]["post"]
     assert operation["operationId"] == "customers_coupons_apply"
     assert set(operation["responses"]) >= {"201", "400", "401", "403", "404", "409", "422"}
+
+
+def test_a_coupon_the_customer_used_up_is_not_applied_again(authed_client):
+    # given acme used up its once-only coupon
+    make_customer("acme")
+    make_coupon("welcome", percentage="10")
+    assert _post(authed_client, "acme", code="welcome").status_code == 201
+    AppliedCoupon.objects.update(status="used_up", periods_remaining=0)
+
+    # when it is applied again
+    response = _post(authed_client, "acme", code="welcome")
+
+    # then
+    assert response.status_code == 409
+    assert AppliedCoupon.objects.count() == 1
