@@ -282,26 +282,10 @@ class StripeWebhookEvent(models.Model):
         return f"{self.type} ({self.stripe_id})"
 
 
-from invoices.adjustment_models import (  # noqa: E402 - the invoice's coupons and taxes
+# The invoice's coupons and taxes live in their own module; importing them here registers them.
+from invoices.adjustment_models import (  # noqa: E402, F401
     AppliedCoupon,
     Coupon,
     CouponRedemption,
     TaxRate,
 )
-
-__all__ = [
-    "AppliedCoupon",
-    "BillingRun",
-    "Coupon",
-    "CouponRedemption",
-    "Invoice",
-    "InvoiceEvent",
-    "InvoiceKind",
-    "InvoiceLine",
-    "InvoiceNumberSequence",
-    "InvoiceStatus",
-    "PaymentStatus",
-    "StripeCustomer",
-    "StripeWebhookEvent",
-    "TaxRate",
-]
