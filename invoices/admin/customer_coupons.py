@@ -20,7 +20,7 @@ from invoices.adjustment_models import PERCENT_DIGITS, PERCENT_PLACES, AppliedCo
 from invoices.admin.coupons import coupon_duration_text, coupon_terms_text
 from invoices.admin.running import InvoicingCustomerAdmin
 from invoices.display import money_text
-from invoices.services.coupons import coupon_apply
+from invoices.services.coupons import applied_coupon_remove, coupon_apply
 from plans.models import Customer
 
 PANEL = "applied_coupons"
@@ -57,6 +57,17 @@ def _remaining(applied: AppliedCoupon) -> str:
     return "No end"
 
 
+def _remove_link(applied: AppliedCoupon) -> str:
+    url = reverse("admin:plans_customer_remove_coupon", args=[applied.customer_id, applied.pk])
+    return format_html("<a href='{}' class='remove-coupon'>Remove…</a>", url)
+
+
+class CouponRemoveForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), help_text="Kept in the audit log."
+    )
+
+
 class CouponsCustomerAdmin(InvoicingCustomerAdmin):
     def get_fieldsets(self, request: HttpRequest, obj: Customer | None = None) -> list:
         fieldsets = list(super().get_fieldsets(request, obj))
@@ -77,7 +88,8 @@ class CouponsCustomerAdmin(InvoicingCustomerAdmin):
         )
         rows = format_html_join(
             "",
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+            "<td>{}</td></tr>",
             (
                 (
                     a.coupon.code,
@@ -86,6 +98,7 @@ class CouponsCustomerAdmin(InvoicingCustomerAdmin):
                     coupon_duration_text(a.coupon),
                     _remaining(a),
                     a.get_status_display(),
+                    _remove_link(a) if a.status == AppliedCoupon.Status.ACTIVE else "",
                 )
                 for a in applied
             ),
@@ -93,8 +106,8 @@ class CouponsCustomerAdmin(InvoicingCustomerAdmin):
         table = (
             format_html(
                 "<table id='applied-coupons'><thead><tr><th>Code</th><th>Name</th>"
-                "<th>Discount</th><th>Duration</th><th>Remaining</th><th>Status</th></tr>"
-                "</thead><tbody>{}</tbody></table>",
+                "<th>Discount</th><th>Duration</th><th>Remaining</th><th>Status</th><th></th>"
+                "</tr></thead><tbody>{}</tbody></table>",
                 rows,
             )
             if applied
@@ -114,8 +127,53 @@ class CouponsCustomerAdmin(InvoicingCustomerAdmin):
                 name="plans_customer_apply_coupon",
                 permission="invoices.add_appliedcoupon",
             ),
+            admin_path(
+                self,
+                "<path:object_id>/coupons/<int:applied_id>/remove/",
+                self.remove_coupon_view,
+                name="plans_customer_remove_coupon",
+                permission="invoices.change_appliedcoupon",
+            ),
             *super().get_urls(),
         ]
+
+    def remove_coupon_view(
+        self, request: HttpRequest, object_id: str, applied_id: int
+    ) -> HttpResponse:
+        customer = get_object_or_404(Customer, pk=object_id)
+        applied = get_object_or_404(
+            AppliedCoupon.objects.select_related("coupon"), pk=applied_id, customer=customer
+        )
+        form = CouponRemoveForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                applied_coupon_remove(
+                    applied=applied, actor=request.user, reason=form.cleaned_data["reason"]
+                )
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.log_change(request, customer, f"Removed coupon {applied.coupon.code}")
+                self.message_user(
+                    request,
+                    f"Removed coupon {applied.coupon.code} from {customer}.",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:plans_customer_change", args=[customer.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Remove coupon {applied.coupon.code} from {customer}?",
+            "opts": self.model._meta,
+            "original": customer,
+            "applied": applied,
+            "terms": coupon_terms_text(applied.coupon, applied),
+            "remaining": _remaining(applied),
+            "form": form,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/invoices/remove_coupon.html", context)
 
     def apply_coupon_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         customer = get_object_or_404(Customer, pk=object_id)

@@ -235,3 +235,34 @@ def coupons_restore(*, invoice: Invoice, actor: Any = None, now: datetime | None
             changes={"invoice": invoice.number, "amount": redemption.amount},
         )
     return len(redemptions)
+
+
+@transaction.atomic
+def applied_coupon_remove(
+    *, applied: AppliedCoupon, actor: Any = None, reason: str
+) -> AppliedCoupon:
+    """Withdraw an active coupon from its customer: later invoices (and drafts when computed
+    again) no longer take it; what finalized invoices redeemed stays redeemed."""
+    if not reason.strip():
+        raise ApplicationError(
+            "Give a reason to remove a coupon.",
+            code="reason_required",
+            fields={"reason": ["Give a reason."]},
+        )
+    applied = AppliedCoupon.objects.select_for_update().select_related("coupon").get(pk=applied.pk)
+    if applied.status != ACTIVE:
+        raise ConflictError(
+            f"Coupon {applied.coupon.code} is {applied.get_status_display().lower()}; only an "
+            "active coupon can be removed.",
+            code="coupon_not_active",
+        )
+    applied.status = AppliedCoupon.Status.REMOVED
+    applied.save(update_fields=["status", "updated_at"])
+    audit_log_write(
+        actor=actor,
+        action="coupon.removed",
+        obj=applied,
+        changes={"status": [ACTIVE, applied.status]},
+        reason=reason,
+    )
+    return applied

@@ -159,3 +159,35 @@ def test_a_tax_rate_over_100_percent_is_refused_naming_the_field(client, finance
     errors = response.context["adminform"].form.errors
     assert errors["percentage"] == ["Ensure this value is less than or equal to 100."]
     assert not TaxRate.objects.exists()
+
+
+def test_removing_a_coupon_asks_for_a_reason_then_withdraws_it_from_the_next_invoices(
+    client, finance
+):
+    # given acme holds 10 % off
+    subscription = subscribe(plan_version(charges={}), started_at=utc(2026, 1, 1))
+    applied = coupon_apply(
+        customer=subscription.customer, code=make_coupon("ten", percentage="10").code
+    )
+    url = reverse("admin:plans_customer_remove_coupon", args=[subscription.customer_id, applied.pk])
+
+    # when the confirmation is sent without a reason, nothing changes
+    refused = client.post(url, {"reason": " "})
+    assert refused.status_code == 200
+    applied.refresh_from_db()
+    assert applied.status == "active"
+
+    # when it is confirmed with a reason
+    done = client.post(url, {"reason": "Given to the wrong customer"})
+
+    # then it is removed, audited with the reason, and January's invoice does not take it
+    assert done.status_code == 302
+    applied.refresh_from_db()
+    assert applied.status == "removed"
+    entry = AuditLogEntry.objects.get(action="coupon.removed")
+    assert entry.reason == "Given to the wrong customer"
+    (invoice,) = subscription_bill_due(subscription_id=subscription.pk, now=utc(2026, 2, 1, 0, 5))
+    assert not invoice.lines.filter(kind="coupon").exists()
+    # and removing it again is refused with the reason shown
+    again = client.post(url, {"reason": "Twice"}).content.decode()
+    assert "only an active coupon can be removed" in again
