@@ -12,7 +12,7 @@ from typing import TextIO
 from dateutil.relativedelta import relativedelta
 from django.utils import timezone
 
-from invoices import demo_one_off
+from invoices import demo_adjustments, demo_one_off
 from invoices.models import Invoice, InvoiceKind
 from invoices.services import (
     drafts_due_ids,
@@ -35,6 +35,7 @@ MONTHS = 3
 
 def load(stdout: TextIO) -> None:
     demo_one_off.load(stdout)
+    demo_adjustments.load(stdout)
     if Invoice.objects.filter(customer__external_id__in=HISTORY).exists():
         return
     now = timezone.now().replace(second=0, microsecond=0)

@@ -162,6 +162,8 @@ class InvoiceLine(models.Model):
         ADJUSTMENT = "adjustment", "Late usage adjustment"
         PRORATION = "proration", "Proration"
         ADD_ON = "add_on", "Add-on"
+        COUPON = "coupon", "Coupon"
+        TAX = "tax", "Tax"
 
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveIntegerField(default=0)
@@ -325,10 +327,21 @@ class StripeWebhookEvent(models.Model):
         return f"{self.type} ({self.stripe_id})"
 
 
+# Add-ons, e-mails, coupons and taxes live in their own modules; importing them here registers them.
 from invoices.addon_models import AddOn, InvoiceEmail, InvoiceEmailEvent  # noqa: E402
+from invoices.adjustment_models import (  # noqa: E402
+    AppliedCoupon,
+    Coupon,
+    CouponRedemption,
+    TaxRate,
+)
 
 __all__ = [
     "AddOn",
+    "AppliedCoupon",
+    "Coupon",
+    "CouponRedemption",
+    "TaxRate",
     "BillingRun",
     "Invoice",
     "InvoiceEmail",

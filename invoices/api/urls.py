@@ -1,5 +1,6 @@
 from django.urls import path
 
+from invoices.api.coupons import CustomerCouponApplyApi
 from invoices.api.one_off_views import OneOffInvoiceCreateApi
 from invoices.api.views import (
     CustomerCurrentUsageApi,
@@ -16,6 +17,11 @@ urlpatterns = [
         "customers/<str:external_id>/current_usage",
         CustomerCurrentUsageApi.as_view(),
         name="customer-current-usage",
+    ),
+    path(
+        "customers/<str:external_id>/coupons",
+        CustomerCouponApplyApi.as_view(),
+        name="customer-coupons",
     ),
     path(
         "subscriptions/<str:external_id>/upcoming_invoice",

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("invoices", "0001_invoices_billing_stripe"),
+        ("invoices", "0003_coupons_and_taxes"),
         ("plans", "0003_charge_filters_and_proration"),
     ]
 
@@ -185,6 +185,8 @@ class Migration(migrations.Migration):
                     ("adjustment", "Late usage adjustment"),
                     ("proration", "Proration"),
                     ("add_on", "Add-on"),
+                    ("coupon", "Coupon"),
+                    ("tax", "Tax"),
                 ],
                 max_length=12,
             ),

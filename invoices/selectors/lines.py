@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection
 from django.db.models import Q, QuerySet, Sum
@@ -18,6 +19,7 @@ from invoices.calculations import (
     charge_lines,
 )
 from invoices.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
+from invoices.selectors.adjustments import coupon_and_tax_lines
 from invoices.selectors.billing import Segment, billing_segments, charge_usages
 from invoices.selectors.usage import UsageLookup
 from invoices.sql import late_events_exist_sql
@@ -31,7 +33,17 @@ def _base_fee_description(segment: Segment) -> str:
     return f"{segment.pricing.plan_code} v{segment.pricing.version_number} base fee"
 
 
-def period_lines(
+def period_lines(*, subscription: Subscription, **kwargs: Any) -> list[LineDraft]:
+    """The lines of the subscription's invoice for a period (``priced_lines``), then its coupon
+    and tax lines (``invoices.selectors.adjustments``): the one place an invoice's lines are
+    computed, for drafts, previews and finalization alike."""
+    lines = priced_lines(subscription=subscription, **kwargs)
+    return lines + coupon_and_tax_lines(
+        customer=subscription.customer, currency=subscription.version.currency, lines=lines
+    )
+
+
+def priced_lines(
     *,
     subscription: Subscription,
     kind: str,

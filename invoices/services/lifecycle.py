@@ -19,6 +19,7 @@ from invoices.models import Invoice, InvoiceEmailEvent, InvoiceKind, InvoiceStat
 from invoices.selectors.lines import period_lines
 from invoices.selectors.usage import UsageLookup
 from invoices.services.billing import lines_save
+from invoices.services.coupons import applied_coupons_lock, coupons_redeem, coupons_restore
 from invoices.services.emails import invoice_email_schedule
 from invoices.transitions import invoice_event_write, invoice_status_set
 
@@ -108,7 +109,7 @@ def invoice_finalize(
     it the next number, set its due date; an invoice of zero is marked paid at once. With Stripe
     configured, the payment is pushed after commit."""
     now = now or timezone.now()
-    if recompute:
+    if applied_coupons_lock(invoice=invoice) or recompute:
         invoice = invoice_recompute(invoice=invoice, actor=actor, now=now)
     invoice = invoice_lock(invoice.pk)
     _ensure_draft(invoice)
@@ -123,6 +124,7 @@ def invoice_finalize(
         details={"number": invoice.number},
         also_save=("number", "due_at"),
     )
+    coupons_redeem(invoice=invoice, now=now)
     if invoice.total <= Decimal(0):
         invoice_status_set(
             invoice=invoice,
@@ -163,7 +165,9 @@ def invoice_void(*, invoice: Invoice, actor: Any = None, reason: str) -> Invoice
     if not reason.strip():
         raise ConflictError("Give a reason to void an invoice.", code="reason_required")
     invoice = invoice_lock(invoice.pk)
-    return invoice_status_set(invoice=invoice, to=InvoiceStatus.VOID, actor=actor, reason=reason)
+    invoice = invoice_status_set(invoice=invoice, to=InvoiceStatus.VOID, actor=actor, reason=reason)
+    coupons_restore(invoice=invoice, actor=actor)
+    return invoice
 
 
 @transaction.atomic
