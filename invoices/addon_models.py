@@ -31,6 +31,12 @@ class AddOn(models.Model):
     )
     currency = models.CharField(max_length=3, validators=[CURRENCY_VALIDATOR])
     description = models.TextField(blank=True, help_text="Shown on the invoice line by default.")
+    taxes = models.ManyToManyField(
+        "invoices.TaxRate",
+        blank=True,
+        related_name="add_ons",
+        help_text="Rates for this add-on's lines; none: the customer's rates, else the default.",
+    )
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -18,7 +18,8 @@ class AddOnAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "price", "currency", "archived_at"]
     list_filter = ["currency", ("archived_at", admin.EmptyFieldListFilter)]
     search_fields = ["code", "name"]
-    fields = ["code", "name", "amount", "currency", "description", "archived_at"]
+    fields = ["code", "name", "amount", "currency", "description", "taxes", "archived_at"]
+    filter_horizontal = ["taxes"]
     change_list_template = "admin/invoices/addon/change_list.html"
 
     @admin.display(description="Price per unit", ordering="amount")

@@ -5,7 +5,6 @@ The form carries an idempotency key drawn when it is first shown, so a double su
 browser retry makes one invoice."""
 
 import uuid
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -17,12 +16,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from billing_site.core.exceptions import ApplicationError
-from invoices.add_on_lines import add_on_line
 from invoices.addon_models import ADD_ON_MAX_AMOUNT
+from invoices.calculations import invoice_total
 from invoices.display import money_text
-from invoices.models import Invoice, InvoiceLine
+from invoices.models import Invoice
 from invoices.selectors.add_ons import add_ons_active
-from invoices.services.one_off import OneOffItem, one_off_invoice_create
+from invoices.services.one_off import OneOffItem, one_off_invoice_create, one_off_lines
 from plans.models import Customer
 
 MAX_QUANTITY = 100_000
@@ -78,31 +77,23 @@ def _items(formset: Any) -> list[OneOffItem]:
     ]
 
 
-def _preview(items: list[OneOffItem]) -> tuple[list[str], str]:
-    """The lines as they will read, and the total (empty when currencies differ: the service
-    refuses that and says why)."""
-    rows = []
-    total = Decimal(0)
-    start = timezone.now()
-    for item in items:
-        currency = item.add_on.currency
-        line = add_on_line(
-            kind=InvoiceLine.Kind.ADD_ON,
-            description=item.text,
-            quantity=item.quantity,
-            unit_price=item.price,
-            catalog_price=item.add_on.amount,
-            add_on_code=item.add_on.code,
-            currency=currency,
-            line_start=start,
-            line_end=start + timedelta(days=1),
-        )
-        total += line.amount
-        rows.append(
-            f"{line.description}: {line.breakdown['formula']} = {money_text(line.amount, currency)}"
-        )
+def _preview(customer: Customer, items: list[OneOffItem]) -> tuple[list[str], str]:
+    """The lines as they will read (taxes included), and the total; empty when currencies
+    differ: the service refuses that and says why."""
     currencies = {item.add_on.currency for item in items}
-    return rows, money_text(total, currencies.pop()) if len(currencies) == 1 else ""
+    if len(currencies) != 1:
+        return [], ""
+    (currency,) = currencies
+    day = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    lines = [
+        line
+        for line, _ in one_off_lines(customer=customer, items=items, currency=currency, day=day)
+    ]
+    rows = [
+        f"{line.description}: {line.breakdown['formula']} = {money_text(line.amount, currency)}"
+        for line in lines
+    ]
+    return rows, money_text(invoice_total(lines), currency)
 
 
 def one_off_invoice_view(model_admin: admin.ModelAdmin, request: HttpRequest) -> HttpResponse:
@@ -145,7 +136,7 @@ def one_off_invoice_view(model_admin: admin.ModelAdmin, request: HttpRequest) ->
                 )
         elif "edit" not in request.POST:
             confirming = True
-            preview = _preview(items)
+            preview = _preview(form.cleaned_data["customer"], items)
     context = {
         **model_admin.admin_site.each_context(request),
         "title": "Confirm the one-off invoice" if confirming else "New one-off invoice",

@@ -96,7 +96,7 @@ def tax_rates_by_version(
     customer: list[TaxRateSpec] = []
     default: list[TaxRateSpec] = []
     for rate in rates:
-        for version_id in rate.versions:
+        for version_id in rate.versions or ():  # NULL when no version is asked about
             by_version.setdefault(version_id, []).append(_spec(rate))
         if rate.for_customer:
             customer.append(_spec(rate))
@@ -165,6 +165,52 @@ def adjustments_compute(
     return invoice_adjust(
         discountable, coupons=specs, rates_by_line=rates_by_line, currency=currency
     )
+
+
+def add_on_tax_lines(
+    *,
+    customer: Customer,
+    currency: str,
+    lines: Sequence[LineDraft],
+    add_on_rates: Sequence[Sequence[TaxRateSpec]],
+) -> list[LineDraft]:
+    """The tax lines (one per rate) of a one-off invoice: each add-on line is taxed at the
+    add-on's own rates, else the customer's, else the organization's default. Coupons are for
+    billing periods and do not apply here."""
+    if not lines:
+        return []
+    _, customer_rates, default_rates = tax_rates_by_version(
+        customer_id=customer.pk, version_ids=set()
+    )
+    rates_by_line = {
+        str(index): tax_rates_in_force(
+            plan_version=rates, customer=customer_rates, organization=default_rates
+        )
+        for index, rates in enumerate(add_on_rates)
+    }
+    if not any(rates_by_line.values()):
+        return []
+    discountable = [
+        DiscountableLine(key=str(index), amount=line.amount) for index, line in enumerate(lines)
+    ]
+    adjusted = invoice_adjust(
+        discountable, coupons=[], rates_by_line=rates_by_line, currency=currency
+    )
+    window = (min(line.line_start for line in lines), max(line.line_end for line in lines))
+    return [
+        _tax_line(total, adjusted, lines, currency, window)
+        for total in adjusted.rate_totals
+        if total.taxable or total.amount
+    ]
+
+
+def add_on_rate_specs(add_on_ids: Sequence[int]) -> dict[int, list[TaxRateSpec]]:
+    """Each add-on's own tax rates, by add-on id (one query)."""
+    rates: dict[int, list[TaxRateSpec]] = {}
+    through = TaxRate.add_ons.through.objects.filter(addon_id__in=set(add_on_ids))
+    for row in through.select_related("taxrate").order_by("taxrate__code"):
+        rates.setdefault(row.addon_id, []).append(_spec(row.taxrate))
+    return rates
 
 
 def coupon_and_tax_lines(

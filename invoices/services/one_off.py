@@ -22,8 +22,9 @@ from django.utils import timezone
 from billing_site.core.audit import audit_log_write
 from billing_site.core.exceptions import ApplicationError, ConflictError
 from invoices.add_on_lines import add_on_line
-from invoices.calculations import invoice_total
+from invoices.calculations import LineDraft, invoice_total
 from invoices.models import AddOn, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
+from invoices.selectors.adjustments import add_on_rate_specs, add_on_tax_lines
 from invoices.services.lifecycle import invoice_finalize
 from invoices.transitions import invoice_event_write
 from plans.models import Customer
@@ -128,6 +129,39 @@ def _validate(customer: Customer, items: Sequence[OneOffItem]) -> None:
             )
 
 
+def one_off_lines(
+    *, customer: Customer, items: Sequence[OneOffItem], currency: str, day: datetime
+) -> list[tuple[LineDraft, AddOn | None]]:
+    """The invoice's lines for ``items`` (issued on ``day``): one per item, then one tax line per
+    rate, each with the add-on it came from (None for tax)."""
+    day_end = day + timedelta(days=1)
+    drafts = [
+        add_on_line(
+            kind=InvoiceLine.Kind.ADD_ON,
+            description=item.text[:300],
+            quantity=item.quantity,
+            unit_price=item.price,
+            catalog_price=item.add_on.amount,
+            add_on_code=item.add_on.code,
+            currency=currency,
+            line_start=day,
+            line_end=day_end,
+        )
+        for item in items
+    ]
+    own_rates = add_on_rate_specs([item.add_on.pk for item in items])
+    taxes = add_on_tax_lines(
+        customer=customer,
+        currency=currency,
+        lines=drafts,
+        add_on_rates=[own_rates.get(item.add_on.pk, []) for item in items],
+    )
+    return [
+        *((line, item.add_on) for line, item in zip(drafts, items, strict=True)),
+        *((line, None) for line in taxes),
+    ]
+
+
 @transaction.atomic
 def one_off_invoice_create(
     *,
@@ -150,20 +184,8 @@ def one_off_invoice_create(
     # The line's time is the day it is issued: invoices and lines carry a half-open period.
     day = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     day_end = day + timedelta(days=1)
-    drafts = [
-        add_on_line(
-            kind=InvoiceLine.Kind.ADD_ON,
-            description=item.text[:300],
-            quantity=item.quantity,
-            unit_price=item.price,
-            catalog_price=item.add_on.amount,
-            add_on_code=item.add_on.code,
-            currency=currency,
-            line_start=day,
-            line_end=day_end,
-        )
-        for item in items
-    ]
+    lines = one_off_lines(customer=customer, items=items, currency=currency, day=day)
+    drafts = [line for line, _ in lines]
     try:
         with transaction.atomic():
             invoice = Invoice.objects.create(
@@ -193,9 +215,9 @@ def one_off_invoice_create(
                     breakdown=dict(line.breakdown),
                     line_start=line.line_start,
                     line_end=line.line_end,
-                    add_on=item.add_on,
+                    add_on=add_on,
                 )
-                for position, (line, item) in enumerate(zip(drafts, items, strict=True), start=1)
+                for position, (line, add_on) in enumerate(lines, start=1)
             )
     except IntegrityError:
         winner = Invoice.objects.filter(idempotency_key=idempotency_key).first()
