@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('invoices', '0005_dashboard_indexes'),
+        ("invoices", "0005_dashboard_indexes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='addon',
-            name='taxes',
-            field=models.ManyToManyField(blank=True, help_text="Rates for this add-on's lines; none: the customer's rates, else the default.", related_name='add_ons', to='invoices.taxrate'),
+            model_name="addon",
+            name="taxes",
+            field=models.ManyToManyField(
+                blank=True,
+                help_text="Rates for this add-on's lines; none: the customer's rates, else the default.",
+                related_name="add_ons",
+                to="invoices.taxrate",
+            ),
         ),
     ]
