@@ -19,6 +19,11 @@ from invoices.models import Invoice, InvoiceStatus
 from invoices.selectors.lines import period_lines
 from invoices.selectors.usage import UsageLookup
 from invoices.services.billing import lines_save
+from invoices.services.credits import (
+    invoice_credits_lock,
+    invoice_credits_reverse,
+    invoice_credits_settle,
+)
 from invoices.transitions import invoice_event_write, invoice_status_set
 
 NUMBER_PREFIX = "INV"
@@ -104,10 +109,12 @@ def invoice_finalize(
     it the next number, set its due date; an invoice of zero is marked paid at once. With Stripe
     configured, the payment is pushed after commit."""
     now = now or timezone.now()
+    invoice_credits_lock(invoice=invoice)
     if recompute:
         invoice = invoice_recompute(invoice=invoice, actor=actor, now=now)
     invoice = invoice_lock(invoice.pk)
     _ensure_draft(invoice)
+    invoice_credits_settle(invoice=invoice)
     invoice.number = invoice_number_next(at=now)
     invoice.due_at = now + timedelta(days=invoice.version.net_payment_days)
     invoice_status_set(
@@ -149,13 +156,15 @@ def invoice_mark_paid(
 
 @transaction.atomic
 def invoice_void(*, invoice: Invoice, actor: Any = None, reason: str) -> Invoice:
-    """Void a finalized invoice: it stays, numbered, with its lines, and is owed no more. Its
-    period is not billed again; usage it billed stays billed (a later adjustment compares with
-    the invoices that are not void)."""
+    """Void a finalized invoice: it stays, numbered, with its lines, and is owed no more; the
+    credits its finalization burned are given back. Its period is not billed again; usage it
+    billed stays billed (a later adjustment compares with the invoices that are not void)."""
     if not reason.strip():
         raise ConflictError("Give a reason to void an invoice.", code="reason_required")
     invoice = invoice_lock(invoice.pk)
-    return invoice_status_set(invoice=invoice, to=InvoiceStatus.VOID, actor=actor, reason=reason)
+    invoice = invoice_status_set(invoice=invoice, to=InvoiceStatus.VOID, actor=actor, reason=reason)
+    invoice_credits_reverse(invoice=invoice, reason=reason, actor=actor)
+    return invoice
 
 
 @transaction.atomic
