@@ -211,7 +211,7 @@ def _covered_usage_line(
         "formula": (
             f"{_plain(units)} units - {_plain(hidden_units)} covered by credits = "
             f"{_plain(billed)} billed; {format(line.amount_precise.normalize(), 'f')} - "
-            f"{format(hidden_value, 'f')} = {format(amount.normalize(), 'f')}"
+            f"{format(hidden_value.normalize(), 'f')} = {format(amount.normalize(), 'f')}"
         ),
     }
     return replace(
