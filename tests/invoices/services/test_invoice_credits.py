@@ -234,3 +234,22 @@ def test_credits_burned_in_real_time_are_not_burned_again_by_the_invoice():
     ]
     assert [amount for _, amount in consumed(feature)] == [Decimal(-3000), Decimal(-7000)]
     assert balance(subscription.customer_id, feature) == Decimal(0)
+
+
+def test_late_usage_after_invisible_credits_bills_only_the_late_units():
+    # given January finalized: 12,500 tokens, 10,000 covered by invisible credits, 125.00 billed
+    version, _ = allowance_plan(visible=False)
+    subscription = subscribe(version, started_at=JAN_1)
+    send_tokens("acme", 12500, at=utc(2026, 1, 10))
+    (january,) = subscription_bill_due(subscription_id=subscription.pk, now=FEB_1)
+
+    # when 100 January tokens arrive on Feb 10 and February (no usage) is billed
+    send_tokens("acme", 100, at=utc(2026, 1, 20), received_at=utc(2026, 2, 10))
+    (february,) = subscription_bill_due(subscription_id=subscription.pk, now=utc(2026, 3, 1, 1))
+
+    # then the adjustment is the 100 late tokens (5.00), not the credits January applied
+    assert [(line.kind, line.amount) for line in february.lines.all()] == [
+        ("usage", Decimal("0.00")),
+        ("adjustment", Decimal("5.00")),
+    ]
+    assert february.lines.get(kind="adjustment").source_invoice_id == january.pk
