@@ -173,19 +173,18 @@ def charge_usages(*, customer_id: str, segment: Segment, lookup: UsageLookup) ->
     usages: list[ChargeUsage] = []
     window = segment.window
     for charge in segment.pricing.charges:
-        fact = lookup.get(
-            metric_id=charge.metric_id, customer_id=customer_id, start=window.start, end=window.end
-        )
         if charge.filters or charge.prorated or grouping_keys(charge.properties):
             usages += split_charge_usages(
                 customer_id=customer_id,
                 window=window,
                 version_id=segment.pricing.version_id,
                 charge=charge,
-                fact=fact,
                 lookup=lookup,
             )
             continue
+        fact = lookup.get(
+            metric_id=charge.metric_id, customer_id=customer_id, start=window.start, end=window.end
+        )
         values: list = []
         if charge.charge_model == "percentage" and fact.event_count:
             values = lookup.event_values(

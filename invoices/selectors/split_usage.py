@@ -3,19 +3,23 @@ and per group, from ``plans.selectors.charge_usage_for_period`` (which prices ea
 filter's own properties), as the calculation's ``ChargeUsage``s.
 
 A result's ``group_key`` names its filter and group in words (unique within the charge), and a
-grouped result's description names its group, e.g. "Tokens (region: eu)". Event counts are the
-result's own; the digest is the charge's over the window (the events the charge's lines priced
-together).
+grouped result's description names its group, e.g. "Tokens (region: eu)". Each result keeps its
+own event count and the digest of its own events (one more statement per charge,
+``invoices.sql.events_digest_split_sql``).
 """
 
 from collections.abc import Mapping
 
+from django.db import connection
+
 from invoices.calculations import ChargeUsage, Window
-from invoices.selectors.usage import UsageFact, UsageLookup
+from invoices.selectors.usage import NO_USAGE_DIGEST, UsageLookup
+from invoices.sql import events_digest_split_sql
 from plans.charge_filters import filter_label
 from plans.models import Customer, Subscription
 from plans.pricing import ChargeResult
 from plans.selectors import ChargeUsageResult, EffectiveCharge, charge_usage_for_period
+from plans.selectors.charge_usage import charge_split, filter_bucket
 
 
 def group_label(group: Mapping[str, str | None]) -> str:
@@ -38,9 +42,9 @@ def split_charge_usages(
     window: Window,
     version_id: int,
     charge: EffectiveCharge,
-    fact: UsageFact,
     lookup: UsageLookup,
 ) -> list[ChargeUsage]:
+    metric = lookup.metric(charge.metric_id)
     # An unsaved stand-in: the selector reads only the customer's external id.
     subscription = Subscription(customer=Customer(external_id=customer_id))
     usage = charge_usage_for_period(
@@ -48,8 +52,18 @@ def split_charge_usages(
         charge=charge,
         start=window.start,
         end=window.end,
-        metric=lookup.metric(charge.metric_id),
+        metric=metric,
     )
+    sql, params = events_digest_split_sql(
+        metric,
+        start=window.start,
+        end=window.end,
+        customer_id=customer_id,
+        split=charge_split(charge),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        digests = {(int(f), tuple(g)): digest for f, g, _, digest in cursor.fetchall()}
     filters = [dict(f) for f in charge.filters]
     usages = []
     for result in usage.results:
@@ -72,7 +86,10 @@ def split_charge_usages(
                 min_amount=charge.min_amount,
                 units=result.units,
                 event_count=result.event_count,
-                events_digest=fact.events_digest if result.event_count else "",
+                events_digest=digests.get(
+                    (filter_bucket(charge, result.filter_index), tuple(result.group.values())),
+                    NO_USAGE_DIGEST,
+                ),
                 group_key=_group_key(result),
                 priced=ChargeResult(
                     amount=result.amount, units=result.units, breakdown=result.breakdown

@@ -1,6 +1,7 @@
 """A charge with filters or pricing groups bills one usage line per filter and per group, each
 priced with its own properties, counting its own events."""
 
+import hashlib
 from datetime import datetime, timedelta
 from decimal import Decimal
 from itertools import count
@@ -10,6 +11,7 @@ import pytest
 from credits.services import credit_grant_create
 from invoices.models import Invoice
 from invoices.services import subscription_bill_due
+from metering.models import Event
 from metering.services import usage_events_ingest
 from plans.services import charge_create, plan_version_publish
 from tests.invoices.factories import subscribe, tokens_metric, utc
@@ -79,7 +81,13 @@ def test_a_grouped_charge_bills_one_line_per_group_naming_it():
     assert invoice.total == Decimal("8.01")
     eu = invoice.lines.get(group_key="region: eu")
     assert eu.breakdown["breakdown"][0]["units"] == "1500"
-    assert len(eu.events_digest) == 32
+    # and each line's digest is over its own events' ids
+    eu_ids = (
+        Event.objects.filter(properties__region="eu").order_by("id").values_list("id", flat=True)
+    )
+    assert eu.events_digest == hashlib.md5(",".join(map(str, eu_ids)).encode()).hexdigest()
+    digests = {line.events_digest for line in invoice.lines.filter(kind="usage")}
+    assert len(digests) == 3
 
 
 def test_a_filtered_charge_bills_each_filter_at_its_own_price_and_the_rest_at_the_default():
