@@ -134,8 +134,7 @@ def credits_apply(
                 {
                     "grant_id": credit.grant_id,
                     "units": _plain(take),
-                    "from_unit": _plain(low + 1) if take >= 1 else _plain(low),
-                    "to_unit": _plain(low + take),
+                    "span": _units_span(low, take),
                     "value": format(value, "f"),
                     "visible": credit.billing_visible,
                     "burned_in_real_time": credit.burned,
@@ -153,6 +152,13 @@ def credits_apply(
         )
         out.extend(credit_lines)
     return CreditApplication(lines=tuple(out), uses=tuple(uses))
+
+
+def _units_span(low: Decimal, take: Decimal) -> str:
+    """Which units: "units 501 to 800" (whole units), else "units after 0.5 up to 2"."""
+    if low == low.to_integral_value() and take == take.to_integral_value():
+        return f"units {_plain(low + 1)} to {_plain(low + take)}"
+    return f"units after {_plain(low)} up to {_plain(low + take)}"
 
 
 def _credit_line(
@@ -177,6 +183,10 @@ def _credit_line(
             "units": _plain(take),
             "covers_units": f"{_plain(low)}-{_plain(low + take)}",
             "value": format(value, "f"),
+            "formula": (
+                f"{_plain(take)} units ({_units_span(low, take)} of the usage) at the prices of "
+                "their tiers, credited"
+            ),
             "burned_in_real_time": credit.burned,
         },
         version_id=line.version_id,

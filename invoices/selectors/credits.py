@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from django.db.models import F, Sum
 
-from credits.models import CreditLedgerEntry
+from credits.models import CreditGrant, CreditLedgerEntry
 from credits.selectors import credit_balance_get
 from invoices.credit_math import CreditUnits
 from plans.models import Feature, ResetPeriod
@@ -45,9 +45,9 @@ def period_credits_get(
     *, customer_id: int, pricings: Sequence[EffectivePricing], start: datetime, end: datetime
 ) -> PeriodCredits:
     """The credit inputs of a customer's invoice for ``[start, end)`` whose windows had
-    ``pricings`` (two queries, plus one when grants exist)."""
+    ``pricings``: one query for a customer without grants, four at most otherwise."""
     metric_codes = {c.metric_id: c.metric_code for p in pricings for c in p.charges}
-    if not metric_codes:
+    if not metric_codes or not CreditGrant.objects.filter(customer_id=customer_id).exists():
         return PeriodCredits()
     realtime = list(
         CreditLedgerEntry.objects.filter(

@@ -128,3 +128,24 @@ def test_included_covered_and_billed_units_add_up_to_the_usage(units, grants, in
         free = Decimal(line.breakdown.get("included_units", "0"))
         assert free + sum(Decimal(n["units"]) for n in notes) <= u.units
         assert line.quantity == u.units - hidden
+
+
+def test_a_credit_line_says_which_units_it_covered():
+    usages = [usage(1500)]
+    lines = charge_lines(usages=usages, currency="USD", window=JANUARY)
+    credits = [CreditUnits(1, "api-calls", Decimal(300), True, "Credits")]
+
+    applied = credits_apply(
+        usages=usages,
+        lines=lines,
+        credits=credits,
+        currency="USD",
+        included={"api-calls": Decimal(500)},
+    )
+
+    credit = applied.lines[1]
+    assert credit.description == "Credits: 300 units of API calls"
+    assert credit.breakdown["formula"] == (
+        "300 units (units 501 to 800 of the usage) at the prices of their tiers, credited"
+    )
+    assert credit.amount == Decimal("-6.00")
