@@ -105,8 +105,9 @@ def _stripe_configured() -> bool:
 def invoice_finalize(
     *, invoice: Invoice, actor: Any = None, now: datetime | None = None, recompute: bool = True
 ) -> Invoice:
-    """Freeze a draft: recompute it one last time (late events of the grace period count), give
-    it the next number, set its due date; an invoice of zero is marked paid at once. With Stripe
+    """Freeze a draft: recompute it one last time (late events of the grace period count) with
+    the customer's credit grants locked, burn the credits its lines apply, give it the next
+    number, set its due date; an invoice of zero is marked paid at once. With Stripe
     configured, the payment is pushed after commit."""
     now = now or timezone.now()
     invoice_credits_lock(invoice=invoice)
