@@ -173,8 +173,8 @@ def _credit_line(
         kind=CREDIT,
         description=f"{credit.description}: {_plain(take)} units of {line.description}",
         quantity=take,
-        unit_amount=_precise(_EXACT.divide(-value, take)),
-        amount=-value,
+        unit_amount=_precise(_EXACT.divide(-value, take)) if value else _ZERO,
+        amount=-value if value else _ZERO,  # free units covered: 0.00, not -0.00
         currency=currency,
         start=line.line_start,
         end=line.line_end,

@@ -1,6 +1,7 @@
 """Credits applied to usage lines, pure: included units first, then grants in the order given,
 covered units valued at the tiers they fall in, never more than a grant holds."""
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -149,3 +150,35 @@ def test_a_credit_line_says_which_units_it_covered():
         "300 units (units 501 to 800 of the usage) at the prices of their tiers, credited"
     )
     assert credit.amount == Decimal("-6.00")
+
+
+def test_credits_over_free_units_make_a_zero_line_not_a_negative_zero():
+    free = {
+        "graduated_ranges": [
+            {"from_value": 0, "to_value": 100, "per_unit_amount": "0", "flat_amount": "0"},
+            {"from_value": 101, "to_value": None, "per_unit_amount": "0.10", "flat_amount": "0"},
+        ]
+    }
+    usages = [replace(usage(150), properties=free)]
+    lines = charge_lines(usages=usages, currency="USD", window=JANUARY)
+    credits = [CreditUnits(1, "api-calls", Decimal(120), True, "Credits")]
+
+    applied = credits_apply(usages=usages, lines=lines, credits=credits, currency="USD")
+
+    # then 120 units are covered: 100 free ones (0.00) and 20 at 0.10 (2.00), one line
+    assert [(line.kind, str(line.amount)) for line in applied.lines] == [
+        ("usage", "5.00"),
+        ("credit", "-2.00"),
+    ]
+    zero = credits_apply(
+        usages=[replace(usage(50), properties=free)],
+        lines=charge_lines(
+            usages=[replace(usage(50), properties=free)], currency="USD", window=JANUARY
+        ),
+        credits=credits,
+        currency="USD",
+    )
+    assert [(line.kind, str(line.amount)) for line in zero.lines] == [
+        ("usage", "0.00"),
+        ("credit", "0.00"),
+    ]
