@@ -20,6 +20,7 @@ from invoices.selectors.lines import period_lines
 from invoices.selectors.usage import UsageLookup
 from invoices.services.billing import lines_save
 from invoices.services.credits import (
+    invoice_credits_covered,
     invoice_credits_lock,
     invoice_credits_reverse,
     invoice_credits_settle,
@@ -111,7 +112,9 @@ def invoice_finalize(
     configured, the payment is pushed after commit."""
     now = now or timezone.now()
     invoice_credits_lock(invoice=invoice)
-    if recompute:
+    # Lines that apply credits are recomputed under the grants' lock even when asked not to, so
+    # what they apply is exactly what settling burns.
+    if recompute or invoice_credits_covered(invoice=invoice):
         invoice = invoice_recompute(invoice=invoice, actor=actor, now=now)
     invoice = invoice_lock(invoice.pk)
     _ensure_draft(invoice)

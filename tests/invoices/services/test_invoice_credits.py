@@ -253,3 +253,32 @@ def test_late_usage_after_invisible_credits_bills_only_the_late_units():
         ("adjustment", Decimal("5.00")),
     ]
     assert february.lines.get(kind="adjustment").source_invoice_id == january.pk
+
+
+def test_finalizing_a_stale_draft_applies_only_the_credits_left_and_burns_exactly_those():
+    # given a January draft applying 4,000 tokens of credits
+    version, feature = allowance_plan(grace_days=3)
+    subscription = subscribe(version, started_at=JAN_1)
+    send_tokens("acme", 4000, at=utc(2026, 1, 10))
+    (invoice,) = subscription_bill_due(subscription_id=subscription.pk, now=FEB_1)
+    assert invoice.total == Decimal("0.00")
+    # and 9,000 of the grant spent since, in real time, before January ended
+    credits_consume(
+        customer=subscription.customer,
+        feature=feature,
+        quantity=Decimal(9000),
+        reference="consume:february-job",
+        at=utc(2026, 1, 31, 12),
+        period_start=utc(2026, 2, 1),
+        period_end=utc(2026, 3, 1),
+    )
+
+    # when the draft is finalized without being asked to recompute
+    invoice = invoice_finalize(invoice=invoice, now=utc(2026, 2, 4, 1), recompute=False)
+
+    # then it applies the 1,000 left (50.00), bills the rest (150.00) and burns exactly 1,000
+    assert lines_of(invoice)[1] == ("credit", "Credits: 1000 units of Tokens", Decimal("-50.00"))
+    assert invoice.total == Decimal("150.00")
+    invoice_burns = CreditLedgerEntry.objects.filter(kind=CONSUME, reference__startswith="invoice:")
+    assert list(invoice_burns.values_list("amount", flat=True)) == [Decimal(-1000)]
+    assert balance(subscription.customer_id, feature) == Decimal(0)
