@@ -13,7 +13,7 @@ credits cover usage beyond it). A feature that is unlimited or resets on another
 week, never) leaves credits to real-time burns only; a feature not on the plan includes nothing.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -23,7 +23,7 @@ from django.db.models import F, Sum
 from credits.models import CreditGrant, CreditLedgerEntry
 from credits.selectors import credit_balance_get
 from invoices.credit_math import CreditUnits
-from plans.models import Feature, ResetPeriod
+from plans.models import Feature, ResetPeriod, Subscription
 from plans.selectors import EffectivePricing
 
 CREDITS_DESCRIPTION = "Credits"
@@ -41,13 +41,35 @@ def credits_at(end: datetime) -> datetime:
     return end - timedelta(microseconds=1)
 
 
+def customers_with_credits_ids(*, subscription_ids: Iterable[int]) -> set[int]:
+    """The customers of the subscriptions that have credit grants (one query for a batch)."""
+    return set(
+        Subscription.objects.filter(
+            pk__in=list(subscription_ids), customer__credit_grants__isnull=False
+        )
+        .values_list("customer_id", flat=True)
+        .distinct()
+    )
+
+
 def period_credits_get(
-    *, customer_id: int, pricings: Sequence[EffectivePricing], start: datetime, end: datetime
+    *,
+    customer_id: int,
+    pricings: Sequence[EffectivePricing],
+    start: datetime,
+    end: datetime,
+    credit_customers: set[int] | None = None,
 ) -> PeriodCredits:
     """The credit inputs of a customer's invoice for ``[start, end)`` whose windows had
-    ``pricings``: one query for a customer without grants, four at most otherwise."""
+    ``pricings``. ``credit_customers``, when a batch knows it, spares a customer without grants
+    any query; otherwise one query finds that out, and four at most read the credits."""
     metric_codes = {c.metric_id: c.metric_code for p in pricings for c in p.charges}
-    if not metric_codes or not CreditGrant.objects.filter(customer_id=customer_id).exists():
+    if not metric_codes:
+        return PeriodCredits()
+    if credit_customers is not None:
+        if customer_id not in credit_customers:
+            return PeriodCredits()
+    elif not CreditGrant.objects.filter(customer_id=customer_id).exists():
         return PeriodCredits()
     realtime = list(
         CreditLedgerEntry.objects.filter(

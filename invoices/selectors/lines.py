@@ -94,6 +94,7 @@ def period_lines(
         lines += charge_lines(usages=segment_usages, currency=currency, window=segment.window)
     lines = _credits_applied(
         subscription=subscription,
+        lookup=lookup,
         segments=segments,
         usages=usages,
         lines=lines,
@@ -109,6 +110,7 @@ def period_lines(
 def _credits_applied(
     *,
     subscription: Subscription,
+    lookup: UsageLookup,
     segments: list[Segment],
     usages: list[ChargeUsage],
     lines: list[LineDraft],
@@ -124,6 +126,7 @@ def _credits_applied(
         pricings=[segment.pricing for segment in segments],
         start=start,
         end=end,
+        credit_customers=lookup.credit_customers,
     )
     if not found.credits:
         return lines

@@ -14,6 +14,7 @@ from credits.selectors import credit_balance_get
 from credits.services import credit_definition_set, credit_grant_create, credits_consume
 from invoices.models import Invoice, InvoiceStatus
 from invoices.services import (
+    billing_batch_run,
     drafts_finalize,
     invoice_finalize,
     invoice_void,
@@ -22,7 +23,14 @@ from invoices.services import (
 from invoices.services.credits import invoice_credits_reverse, invoice_credits_settle
 from plans.models import Feature
 from plans.services import plan_feature_set, plan_version_publish
-from tests.invoices.factories import SEED_GRADUATED, send_tokens, subscribe, tokens_metric, utc
+from tests.invoices.factories import (
+    SEED_GRADUATED,
+    plan_version,
+    send_tokens,
+    subscribe,
+    tokens_metric,
+    utc,
+)
 from tests.plans.factories import make_feature, make_plan, make_version
 
 pytestmark = pytest.mark.django_db
@@ -282,3 +290,24 @@ def test_finalizing_a_stale_draft_applies_only_the_credits_left_and_burns_exactl
     invoice_burns = CreditLedgerEntry.objects.filter(kind=CONSUME, reference__startswith="invoice:")
     assert list(invoice_burns.values_list("amount", flat=True)) == [Decimal(-1000)]
     assert balance(subscription.customer_id, feature) == Decimal(0)
+
+
+def test_a_batch_applies_credits_only_to_the_customers_that_have_them():
+    # given acme on the allowance plan and bare on the same prices without credits
+    version, feature = allowance_plan()
+    acme = subscribe(version, "acme", started_at=JAN_1)
+    no_credits = plan_version(
+        "payg", base_fee="0", charges={"tokens": ("standard", {"amount": "0.05"})}
+    )
+    bare = subscribe(no_credits, "bare", started_at=JAN_1)
+    send_tokens("acme", 12500, at=utc(2026, 1, 10))
+    send_tokens("bare", 12500, at=utc(2026, 1, 10))
+
+    # when both are billed in one batch
+    billing_batch_run(run_id=None, subscription_ids=[acme.pk, bare.pk], now=FEB_1)
+
+    # then acme's invoice applies its credits and bare's bills every token
+    acme_invoice = Invoice.objects.get(subscription=acme)
+    bare_invoice = Invoice.objects.get(subscription=bare)
+    assert (acme_invoice.total, bare_invoice.total) == (Decimal("125.00"), Decimal("625.00"))
+    assert [amount for _, amount in consumed(feature)] == [Decimal(-10000)]
