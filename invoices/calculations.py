@@ -94,6 +94,7 @@ class ChargeUsage:
     group_key: str = ""
     # Already priced (a filter's or group's result, priced by ``plans.selectors``): kept as is.
     priced: ChargeResult | None = None
+    charge_description: str = ""  # the charge's own name, when ``description`` names a part
 
 
 @dataclass(frozen=True)
@@ -277,7 +278,10 @@ def charge_lines(
         lines.append(line)
         by_charge.setdefault(usage.charge_id, []).append((usage, line))
     for results in by_charge.values():
-        usage = replace(results[0][0], group_key="")
+        first = results[0][0]
+        usage = replace(
+            first, group_key="", description=first.charge_description or first.description
+        )
         spent = sum((line.amount_precise for _, line in results), _ZERO)
         true_up = minimum_line(usage=usage, usage_amount=spent, currency=currency, window=window)
         if true_up is not None:

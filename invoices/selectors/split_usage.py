@@ -81,6 +81,7 @@ def split_charge_usages(
                 version_id=version_id,
                 metric_code=charge.metric_code,
                 description=description,
+                charge_description=charge.invoice_display_name,
                 charge_model=charge.charge_model,
                 properties=properties,
                 min_amount=charge.min_amount,

@@ -40,7 +40,7 @@ def send(at: datetime, tokens: int, **properties: str) -> None:
     assert result.accepted == 1
 
 
-def plan_with_charge(properties: dict, filters: list | None = None):
+def plan_with_charge(properties: dict, filters: list | None = None, **charge):
     version = make_version(make_plan("llm"), base_fee=Decimal("0"), charges={})
     charge_create(
         version=version,
@@ -49,6 +49,7 @@ def plan_with_charge(properties: dict, filters: list | None = None):
         properties=properties,
         filters=filters or [],
         invoice_display_name="Tokens",
+        **charge,
     )
     return plan_version_publish(version=version)
 
@@ -148,3 +149,23 @@ def test_credits_cover_grouped_lines_in_line_order_at_each_lines_price():
         ("credit", Decimal("-4.00")),
     ]
     assert invoice.total == Decimal("4.00")
+
+
+def test_a_grouped_charge_is_trued_up_to_its_minimum_once_over_all_its_groups():
+    # given a 10.00 minimum on tokens at 0.002 grouped by region, and 8.01 of usage in all
+    version = plan_with_charge(
+        {"amount": "0.002", "grouped_by": ["region"]}, min_amount=Decimal("10.00")
+    )
+    subscription = subscribe(version, started_at=JAN_1)
+    send(utc(2026, 1, 3), 1500, region="eu")
+    send(utc(2026, 1, 5), 2505, region="us")
+
+    (invoice,) = subscription_bill_due(subscription_id=subscription.pk, now=FEB_1)
+
+    # then one true-up of 10.00 - 8.01, named after the charge
+    assert [(line.kind, line.description, line.amount) for line in invoice.lines.all()] == [
+        ("usage", "Tokens (region: eu)", Decimal("3.00")),
+        ("usage", "Tokens (region: us)", Decimal("5.01")),
+        ("minimum", "Minimum spend true-up: Tokens", Decimal("1.99")),
+    ]
+    assert invoice.total == Decimal("10.00")
