@@ -16,3 +16,13 @@ def credit_grants_lock(*, customer_id: int, feature_id: int) -> QuerySet[CreditG
         .order_by("pk")
         .select_for_update(of=("self",))
     )
+
+
+def customer_credit_grants_lock(*, customer_id: int) -> QuerySet[CreditGrant]:
+    """Every grant of the customer, whatever the feature (finalizing an invoice reads and then
+    burns several features' credits)."""
+    return (
+        CreditGrant.objects.filter(customer_id=customer_id)
+        .order_by("pk")
+        .select_for_update(of=("self",))
+    )

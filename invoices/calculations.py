@@ -14,9 +14,9 @@ Invariants
 - Trial days are not billed: the billed window of the base fee starts when the trial ends.
 - ``min_amount`` true-up: ``minimum * ratio - usage`` as its own line when positive (the minimum
   prorated like the base fee on a partial period), nothing when usage reaches it.
-- Credits cover the first units used, in burn order. The covered units are not billed: a
-  billing-visible credit shows as a negative line worth the price of the units it covered; an
-  invisible one lowers the usage line (its breakdown says by how much).
+- Credits (``invoices.credit_math``) cover the units beyond what the plan includes, in burn
+  order, and are not billed: a billing-visible credit shows as a negative line worth the price
+  of the units it covered; an invisible one lowers the usage line (its breakdown says how).
 - Adjustments for late usage bill the difference between the period's usage now and what was
   already billed for it, so however many times late usage is found, the period is billed once.
 """
@@ -92,31 +92,9 @@ class ChargeUsage:
     events_digest: str
     event_values: Sequence[Decimal] = ()
     group_key: str = ""
-
-
-@dataclass(frozen=True)
-class CreditUnits:
-    """Units of a grant available to cover usage of a metric, in burn order."""
-
-    grant_id: int
-    metric_code: str
-    units: Decimal
-    billing_visible: bool
-    description: str
-
-
-@dataclass(frozen=True)
-class CreditUse:
-    grant_id: int
-    metric_code: str
-    units: Decimal
-    value: Decimal
-
-
-@dataclass(frozen=True)
-class CreditApplication:
-    lines: tuple[LineDraft, ...]
-    uses: tuple[CreditUse, ...]
+    # Already priced (a filter's or group's result, priced by ``plans.selectors``): kept as is.
+    priced: ChargeResult | None = None
+    charge_description: str = ""  # the charge's own name, when ``description`` names a part
 
 
 @dataclass(frozen=True)
@@ -221,6 +199,8 @@ def base_fee_line(
 
 
 def price_charge(usage: ChargeUsage) -> ChargeResult:
+    if usage.priced is not None:
+        return usage.priced
     return price(usage.charge_model, usage.properties, usage.units, usage.event_values)  # type: ignore[arg-type]
 
 
@@ -230,7 +210,7 @@ def usage_line(*, usage: ChargeUsage, currency: str, window: Window) -> LineDraf
     unit_amount = _ZERO if result.units == _ZERO else _EXACT.divide(result.amount, result.units)
     return _line(
         kind=USAGE,
-        description=usage.description + (f" ({usage.group_key})" if usage.group_key else ""),
+        description=usage.description,
         quantity=result.units,
         unit_amount=_precise(unit_amount),
         amount=result.amount,
@@ -298,98 +278,15 @@ def charge_lines(
         lines.append(line)
         by_charge.setdefault(usage.charge_id, []).append((usage, line))
     for results in by_charge.values():
-        usage = replace(results[0][0], group_key="")
+        first = results[0][0]
+        usage = replace(
+            first, group_key="", description=first.charge_description or first.description
+        )
         spent = sum((line.amount_precise for _, line in results), _ZERO)
         true_up = minimum_line(usage=usage, usage_amount=spent, currency=currency, window=window)
         if true_up is not None:
             lines.append(true_up)
     return lines
-
-
-def credits_apply(
-    *,
-    usages: Sequence[ChargeUsage],
-    lines: Sequence[LineDraft],
-    credits: Sequence[CreditUnits],
-    currency: str,
-) -> CreditApplication:
-    """Apply credit units (in burn order) to the usage they cover.
-
-    Credits cover a metric's first units. For each usage result, the value of ``k`` covered
-    units is ``price(covered_before + k) - price(covered_before)`` of that result's charge: what
-    those units cost on the tiers they fall in. A billing-visible grant adds a negative credit
-    line of that value; an invisible grant lowers the usage line by it instead. Returns the new
-    lines (usage lines replaced, credit lines added after the usage line they cover) and the
-    units each grant gave up, for the ledger.
-    """
-    remaining = {id(c): c.units for c in credits}
-    out: list[LineDraft] = []
-    uses: list[CreditUse] = []
-    usage_by_key = {(u.charge_id, u.group_key): u for u in usages}
-    for line in lines:
-        usage = usage_by_key.get((line.charge_id or 0, line.group_key))
-        if line.kind != USAGE or usage is None:
-            out.append(line)
-            continue
-        covered = _ZERO
-        hidden = _ZERO
-        credit_lines: list[LineDraft] = []
-        hidden_notes: list[dict[str, str]] = []
-        for credit in credits:
-            if credit.metric_code != usage.metric_code or remaining[id(credit)] <= _ZERO:
-                continue
-            take = min(remaining[id(credit)], usage.units - covered)
-            if take <= _ZERO:
-                break
-            value = _units_value(usage, covered, covered + take)
-            covered += take
-            remaining[id(credit)] -= take
-            uses.append(CreditUse(credit.grant_id, credit.metric_code, take, value))
-            if credit.billing_visible:
-                credit_lines.append(
-                    _line(
-                        kind=CREDIT,
-                        description=f"{credit.description}: {_plain(take)} units",
-                        quantity=take,
-                        unit_amount=_precise(-value / take) if take else _ZERO,
-                        amount=-value,
-                        currency=currency,
-                        start=line.line_start,
-                        end=line.line_end,
-                        breakdown={"grant_id": credit.grant_id, "units": _plain(take)},
-                        version_id=line.version_id,
-                        charge_id=line.charge_id,
-                        metric_code=line.metric_code,
-                        group_key=line.group_key,
-                    )
-                )
-            else:
-                hidden += value
-                hidden_notes.append({"grant_id": str(credit.grant_id), "units": _plain(take)})
-        if hidden:
-            amount = line.amount_precise - hidden
-            line = replace(
-                line,
-                amount_precise=_precise(amount),
-                amount=quantize(amount, currency),
-                breakdown={
-                    **line.breakdown,
-                    "credits_applied": hidden_notes,
-                    "credited_amount": format(hidden, "f"),
-                },
-            )
-        out.append(line)
-        out.extend(credit_lines)
-    return CreditApplication(lines=tuple(out), uses=tuple(uses))
-
-
-def _units_value(usage: ChargeUsage, low: Decimal, high: Decimal) -> Decimal:
-    def cost(units: Decimal) -> Decimal:
-        if units == _ZERO:
-            return _ZERO
-        return price(usage.charge_model, usage.properties, units).amount  # type: ignore[arg-type]
-
-    return cost(high) - cost(low)
 
 
 def adjustment_lines(

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from metering.aggregation import MetricDefinition, Window, events_sql
+from metering.aggregation import MetricDefinition, Split, Window, events_sql
 
 
 def events_digest_sql(
@@ -34,3 +34,19 @@ def late_events_exist_sql() -> str:
         "SELECT EXISTS (SELECT 1 FROM metering_event e WHERE e.customer_id = %s "
         "AND e.timestamp >= %s AND e.timestamp < %s AND e.received_at > %s)"
     )
+
+
+def events_digest_split_sql(
+    metric: MetricDefinition, *, start: datetime, end: datetime, customer_id: str, split: Split
+) -> tuple[str, list[Any]]:
+    """Rows (bucket, group values, event_count, digest) of one customer's events, per filter
+    bucket and pricing group of ``split``, in one statement: the digest of each usage line of a
+    charge with filters or groups."""
+    events, params = events_sql(
+        metric, Window(start=start, end=end, customer_ids=[customer_id]), split=split
+    )
+    sql = (
+        "SELECT s.f, s.g, count(*), md5(string_agg(s.id::text, ',' ORDER BY s.id)) "
+        f"FROM ({events}) s GROUP BY s.f, s.g"
+    )
+    return sql, params

@@ -18,8 +18,10 @@ from django.db.models import Q
 from billing_site.core.models import AuditLogEntry
 from billing_site.core.periods import calendar_period_start
 from invoices.calculations import ChargeUsage, Window
+from invoices.selectors.split_usage import split_charge_usages
 from invoices.selectors.usage import UsageLookup, UsageRequest
 from plans.models import BillingTime, PlanVersion, Subscription, SubscriptionOverride
+from plans.pricing_groups import grouping_keys
 from plans.selectors import EffectivePricing, pricing_for_subscription
 
 _STEPS = {
@@ -166,11 +168,20 @@ def usage_requests(*, customer_id: str, segments: Iterable[Segment]) -> list[Usa
 
 
 def charge_usages(*, customer_id: str, segment: Segment, lookup: UsageLookup) -> list[ChargeUsage]:
-    """One priced result per charge of the segment. (Charges with filters or groups will give
-    one result per filter/group; the calculation already takes a list.)"""
-    usages = []
+    """One priced result per charge of the segment, and per filter and per group where the
+    charge has them (``plans.selectors.charge_usage_for_period``)."""
+    usages: list[ChargeUsage] = []
     window = segment.window
     for charge in segment.pricing.charges:
+        if charge.filters or charge.prorated or grouping_keys(charge.properties):
+            usages += split_charge_usages(
+                customer_id=customer_id,
+                window=window,
+                version_id=segment.pricing.version_id,
+                charge=charge,
+                lookup=lookup,
+            )
+            continue
         fact = lookup.get(
             metric_id=charge.metric_id, customer_id=customer_id, start=window.start, end=window.end
         )

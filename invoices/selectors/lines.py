@@ -13,14 +13,17 @@ from django.db.models import Q, QuerySet, Sum
 
 from invoices.calculations import (
     BilledSoFar,
+    ChargeUsage,
     LineDraft,
     adjustment_lines,
     base_fee_line,
     charge_lines,
 )
+from invoices.credit_math import credits_apply
 from invoices.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
 from invoices.selectors.adjustments import coupon_and_tax_lines
 from invoices.selectors.billing import Segment, billing_segments, charge_usages
+from invoices.selectors.credits import period_credits_get
 from invoices.selectors.usage import UsageLookup
 from invoices.sql import late_events_exist_sql
 from plans.models import Subscription
@@ -85,6 +88,7 @@ def priced_lines(
         billed_end=billed_end,
         lookup=lookup,
     )
+    usages: list[ChargeUsage] = []
     for segment in segments:
         if not segment.pricing.base_fee_in_advance:
             line = base_fee_line(
@@ -97,12 +101,55 @@ def priced_lines(
             )
             if line:
                 lines.append(line)
-        usages = charge_usages(customer_id=customer_id, segment=segment, lookup=lookup)
-        lines += charge_lines(usages=usages, currency=currency, window=segment.window)
+        segment_usages = charge_usages(customer_id=customer_id, segment=segment, lookup=lookup)
+        usages += segment_usages
+        lines += charge_lines(usages=segment_usages, currency=currency, window=segment.window)
+    lines = _credits_applied(
+        subscription=subscription,
+        lookup=lookup,
+        segments=segments,
+        usages=usages,
+        lines=lines,
+        start=period_start,
+        end=billed_end or period_end,
+    )
     lines += late_usage_lines(
         subscription=subscription, lookup=lookup, exclude_invoice_id=exclude_invoice_id, now=now
     )
     return lines
+
+
+def _credits_applied(
+    *,
+    subscription: Subscription,
+    lookup: UsageLookup,
+    segments: list[Segment],
+    usages: list[ChargeUsage],
+    lines: list[LineDraft],
+    start: datetime,
+    end: datetime,
+) -> list[LineDraft]:
+    """The lines with the period's credits applied (read, not burned: see
+    ``invoices.selectors.credits``)."""
+    if not usages:
+        return lines
+    found = period_credits_get(
+        customer_id=subscription.customer_id,
+        pricings=[segment.pricing for segment in segments],
+        start=start,
+        end=end,
+        credit_customers=lookup.credit_customers,
+    )
+    if not found.credits:
+        return lines
+    applied = credits_apply(
+        usages=usages,
+        lines=lines,
+        credits=found.credits,
+        currency=subscription.version.currency,
+        included=found.included,
+    )
+    return list(applied.lines)
 
 
 def finalized_recently(*, subscription_ids: Iterable[int], now: datetime) -> QuerySet[Invoice]:
@@ -170,15 +217,25 @@ def late_usage_lines(
             .values("charge_id", "group_key", "metric_code", "line_start")
             .annotate(amount=Sum("amount_precise"), events=Sum("event_count"))
         )
+        # Invisible credits lowered a usage line; what its usage cost is the line plus them.
+        credited = {
+            (row["charge_id"], row["group_key"], row["line_start"]): Decimal(
+                row["breakdown"]["credited_amount"]
+            )
+            for row in InvoiceLine.objects.filter(
+                invoice=source, kind=InvoiceLine.Kind.USAGE, breakdown__has_key="credited_amount"
+            ).values("charge_id", "group_key", "line_start", "breakdown")
+        }
         billed: dict[datetime, list[BilledSoFar]] = defaultdict(list)
         for row in billed_rows:
+            key = (row["charge_id"], row["group_key"], row["line_start"])
             billed[row["line_start"]].append(
                 BilledSoFar(
                     source_invoice_id=source.pk,
                     charge_id=row["charge_id"],
                     group_key=row["group_key"],
                     metric_code=row["metric_code"],
-                    amount_precise=row["amount"] or Decimal(0),
+                    amount_precise=(row["amount"] or Decimal(0)) + credited.get(key, Decimal(0)),
                     event_count=row["events"] or 0,
                 )
             )

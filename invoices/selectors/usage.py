@@ -46,7 +46,9 @@ class UsageLookup:
       their history, whose pricing is their version's alone (so it is computed once per
       version, ``pricing_by_version``);
     - ``late_candidates``: subscriptions with recent finalized period invoices (the only ones
-      that can have late usage to adjust).
+      that can have late usage to adjust);
+    - ``credit_customers``: customers (by id) with credit grants (the only ones whose invoices
+      can apply credits).
 
     ``None`` means "not known": the caller reads it per subscription.
     """
@@ -56,6 +58,7 @@ class UsageLookup:
         self._metrics: dict[int, BillableMetric] = {}
         self.plain: set[int] | None = None
         self.late_candidates: set[int] | None = None
+        self.credit_customers: set[int] | None = None
         self.pricing_by_version: dict[int, Any] = {}
 
     def metric(self, metric_id: int) -> BillableMetric:

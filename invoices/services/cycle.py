@@ -17,6 +17,7 @@ from django.utils import timezone
 from billing_site.core.exceptions import ConflictError
 from invoices.models import BillingRun, Invoice, InvoiceKind, InvoiceStatus
 from invoices.selectors.billing import plain_subscription_ids
+from invoices.selectors.credits import customers_with_credits_ids
 from invoices.selectors.lines import late_candidate_ids
 from invoices.selectors.usage import UsageLookup, UsageRequest
 from invoices.services.billing import invoice_create_for_period
@@ -192,6 +193,7 @@ def billing_batch_run(
     ids = [subscription.pk for subscription in subscriptions]
     lookup.plain = plain_subscription_ids(ids)
     lookup.late_candidates = late_candidate_ids(subscription_ids=ids, now=now)
+    lookup.credit_customers = customers_with_credits_ids(subscription_ids=ids)
     _prefetch(lookup, subscriptions, now)
     created, errors = 0, []
     for subscription in subscriptions:

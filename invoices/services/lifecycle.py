@@ -20,6 +20,12 @@ from invoices.selectors.lines import period_lines
 from invoices.selectors.usage import UsageLookup
 from invoices.services.billing import lines_save
 from invoices.services.coupons import applied_coupons_lock, coupons_redeem, coupons_restore
+from invoices.services.credits import (
+    invoice_credits_covered,
+    invoice_credits_lock,
+    invoice_credits_reverse,
+    invoice_credits_settle,
+)
 from invoices.services.emails import invoice_email_schedule
 from invoices.transitions import invoice_event_write, invoice_status_set
 
@@ -105,14 +111,20 @@ def _stripe_configured() -> bool:
 def invoice_finalize(
     *, invoice: Invoice, actor: Any = None, now: datetime | None = None, recompute: bool = True
 ) -> Invoice:
-    """Freeze a draft: recompute it one last time (late events of the grace period count), give
-    it the next number, set its due date; an invoice of zero is marked paid at once. With Stripe
+    """Freeze a draft: recompute it one last time (late events of the grace period count) with
+    the customer's credit grants locked, burn the credits its lines apply, give it the next
+    number, set its due date; an invoice of zero is marked paid at once. With Stripe
     configured, the payment is pushed after commit."""
     now = now or timezone.now()
-    if applied_coupons_lock(invoice=invoice) or recompute:
+    invoice_credits_lock(invoice=invoice)
+    coupons_changed = applied_coupons_lock(invoice=invoice)
+    # Lines that apply credits are recomputed under the grants' lock even when asked not to, so
+    # what they apply is exactly what settling burns; the same for coupons redeemed meanwhile.
+    if recompute or coupons_changed or invoice_credits_covered(invoice=invoice):
         invoice = invoice_recompute(invoice=invoice, actor=actor, now=now)
     invoice = invoice_lock(invoice.pk)
     _ensure_draft(invoice)
+    invoice_credits_settle(invoice=invoice)
     invoice.number = invoice_number_next(at=now)
     days = invoice.version.net_payment_days if invoice.version else ONE_OFF_NET_PAYMENT_DAYS
     invoice.due_at = now + timedelta(days=days)
@@ -159,14 +171,15 @@ def invoice_mark_paid(
 
 @transaction.atomic
 def invoice_void(*, invoice: Invoice, actor: Any = None, reason: str) -> Invoice:
-    """Void a finalized invoice: it stays, numbered, with its lines, and is owed no more. Its
-    period is not billed again; usage it billed stays billed (a later adjustment compares with
-    the invoices that are not void)."""
+    """Void a finalized invoice: it stays, numbered, with its lines, and is owed no more; the
+    credits its finalization burned are given back. Its period is not billed again; usage it
+    billed stays billed (a later adjustment compares with the invoices that are not void)."""
     if not reason.strip():
         raise ConflictError("Give a reason to void an invoice.", code="reason_required")
     invoice = invoice_lock(invoice.pk)
     invoice = invoice_status_set(invoice=invoice, to=InvoiceStatus.VOID, actor=actor, reason=reason)
     coupons_restore(invoice=invoice, actor=actor)
+    invoice_credits_reverse(invoice=invoice, reason=reason, actor=actor)
     return invoice
 
 

@@ -99,6 +99,25 @@ class ChargeUsage:
         return sum(r.event_count for r in self.results)
 
 
+def charge_split(charge: EffectiveCharge) -> Split:
+    """How the charge's events divide: bucket ``i`` is the ``i``-th filter by specificity (see
+    ``filter_bucket``), -1 the default properties; groups by each one's grouping keys."""
+    filters = [dict(f) for f in charge.filters]
+    order = filters_by_specificity(filters)
+    return Split(
+        buckets=tuple(filters[i]["values"] for i in order),
+        group_keys=grouping_keys(charge.properties),
+        bucket_group_keys=tuple(grouping_keys(filters[i]["properties"]) for i in order),
+    )
+
+
+def filter_bucket(charge: EffectiveCharge, filter_index: int | None) -> int:
+    """The split bucket of a filter (None: the default properties, bucket -1)."""
+    if filter_index is None:
+        return -1
+    return filters_by_specificity([dict(f) for f in charge.filters]).index(filter_index)
+
+
 def charge_usage_for_period(
     *,
     subscription: Subscription,
@@ -120,11 +139,7 @@ def charge_usage_for_period(
     filters = [dict(f) for f in charge.filters]
     order = filters_by_specificity(filters)
     default_keys = grouping_keys(charge.properties)
-    split = Split(
-        buckets=tuple(filters[i]["values"] for i in order),
-        group_keys=default_keys,
-        bucket_group_keys=tuple(grouping_keys(filters[i]["properties"]) for i in order),
-    )
+    split = charge_split(charge)
     period = {"metric": metric, "customer_id": customer_id, "start": start, "end": end}
     usages: list[SplitUsage]
     if charge.prorated:

@@ -10,16 +10,15 @@ from hypothesis import strategies as st
 from invoices.calculations import (
     BilledSoFar,
     ChargeUsage,
-    CreditUnits,
     Window,
     adjustment_lines,
     base_fee_line,
     charge_lines,
-    credits_apply,
     days_between,
     invoice_total,
     proration_ratio,
 )
+from invoices.credit_math import CreditUnits, credits_apply
 
 SEED_GRADUATED = {
     "graduated_ranges": [
