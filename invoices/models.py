@@ -34,6 +34,7 @@ class InvoiceStatus(models.TextChoices):
 class InvoiceKind(models.TextChoices):
     PERIOD = "period", "Period (usage and arrears fees, at period end)"
     ADVANCE = "advance", "In advance (base fee at period start)"
+    FEES = "fees", "Pay-in-advance fees (usage billed as it arrives)"
 
 
 class PaymentStatus(models.TextChoices):
@@ -278,3 +279,11 @@ class StripeWebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} ({self.stripe_id})"
+
+
+# The pay-in-advance models live in their own package; imported here so the app registers them.
+from invoices.advance.models import (  # noqa: E402, F401
+    AdvanceFee,
+    AdvanceFeeCursor,
+    AdvanceFeeState,
+)

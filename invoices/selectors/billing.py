@@ -170,7 +170,7 @@ def charge_usages(*, customer_id: str, segment: Segment, lookup: UsageLookup) ->
     one result per filter/group; the calculation already takes a list.)"""
     usages = []
     window = segment.window
-    for charge in segment.pricing.charges:
+    for charge in (c for c in segment.pricing.charges if not c.pay_in_advance):  # billed as fees
         fact = lookup.get(
             metric_id=charge.metric_id, customer_id=customer_id, start=window.start, end=window.end
         )

@@ -15,7 +15,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from billing_site.core.exceptions import ConflictError
-from invoices.models import Invoice, InvoiceStatus
+from invoices.advance.selectors import fee_invoice_lines
+from invoices.models import Invoice, InvoiceKind, InvoiceStatus
 from invoices.selectors.lines import period_lines
 from invoices.selectors.usage import UsageLookup
 from invoices.services.billing import lines_save
@@ -70,16 +71,19 @@ def invoice_recompute(
     _ensure_draft(invoice)
     now = now or timezone.now()
     before = invoice.total
-    lines = period_lines(
-        subscription=invoice.subscription,
-        kind=invoice.kind,
-        period_start=invoice.period_start,
-        period_end=invoice.nominal_period_end,
-        billed_end=invoice.period_end,
-        lookup=lookup or UsageLookup(),
-        exclude_invoice_id=invoice.pk,
-        now=now,
-    )
+    if invoice.kind == InvoiceKind.FEES:  # its lines are the pay-in-advance fees grouped on it
+        lines = fee_invoice_lines(invoice_id=invoice.pk)
+    else:
+        lines = period_lines(
+            subscription=invoice.subscription,
+            kind=invoice.kind,
+            period_start=invoice.period_start,
+            period_end=invoice.nominal_period_end,
+            billed_end=invoice.period_end,
+            lookup=lookup or UsageLookup(),
+            exclude_invoice_id=invoice.pk,
+            now=now,
+        )
     lines_save(invoice=invoice, lines=lines)
     invoice.computed_at = now
     invoice.save(update_fields=["total", "computed_at", "updated_at"])

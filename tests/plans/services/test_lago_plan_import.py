@@ -83,7 +83,8 @@ def test_the_fixture_becomes_a_draft_version_with_the_charges_that_map(payload, 
         (
             "in advance",
             {"pay_in_advance": True},
-            "Lago bills it in advance; usage is billed in arrears here",
+            "pay_in_advance: Only a charge on a count, sum or unique_count metric that is not "
+            "recurring can be paid in advance.",
         ),
         (
             "prorated package",
