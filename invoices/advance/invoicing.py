@@ -2,13 +2,13 @@
 
 The invoice key (subscription, period start, kind) bills one period once; fee invoices come
 several per billing period, so a fee invoice's "period" is the window of the run that grouped
-it: from the end of the subscription's previous fee invoice (the creation of its earliest fee
-for the first one) to the run's time. Windows of one subscription follow each other without
-overlap, so each run's invoice has its own key; a rerun at the same time finds no fee left to
-group, and two racing runs queue on the subscription's row lock, the second finding the fees
-taken (or, at the same instant, the first one's invoice under the key). Each line keeps the
-subscription period its fee belongs to. The customer has one live subscription, so this is one
-invoice per customer and run.
+it: from the end of the subscription's previous fee invoice (for the first one, the start of
+the billing period of its earliest fee) to the run's time. Windows of one subscription follow
+each other without overlap, so each run's invoice has its own key; a rerun at the same time
+finds no fee left to group, and two racing runs queue on the subscription's row lock, the
+second finding the fees taken (or, at the same instant, the first one's invoice under the
+key). Each line keeps the subscription period its fee belongs to. The customer has one live
+subscription, so this is one invoice per customer and run.
 
 A fee invoice then lives like any other: a draft during the version's grace days (finalized at
 once without them), numbered at finalization, paid, void or uncollectible.
@@ -56,7 +56,7 @@ def subscription_fees_invoice(
         .order_by("-period_end")
         .first()
     )
-    start = previous.period_end if previous else min(fee.created_at for fee in fees)
+    start = previous.period_end if previous else min(fee.period_start for fee in fees)
     if now <= start:
         return None
     lines = [fee_line(fee) for fee in fees]
