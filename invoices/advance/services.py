@@ -33,8 +33,9 @@ from plans.pricing import PricingError
 
 logger = logging.getLogger(__name__)
 
-# Events read per transaction: bounds a run's transaction after a long pause.
-CHUNK_EVENTS = 5_000
+# Event ids read per transaction: bounds a run's transaction after a long pause (or the first
+# run of a metric, which reads its events from the start).
+CHUNK_IDS = 200_000
 _PRECISE = Decimal("1e-20")
 
 
@@ -63,25 +64,25 @@ def advance_fees_create(*, now: datetime | None = None, upto: int | None = None)
 
 @transaction.atomic
 def advance_fees_create_for_metric(
-    *, metric: BillableMetric, upto: int, now: datetime, chunk: int = CHUNK_EVENTS
+    *, metric: BillableMetric, upto: int, now: datetime, chunk: int = CHUNK_IDS
 ) -> tuple[int, bool]:
-    """One chunk of the metric's events after its cursor: (fees created, whether more remain).
-    A metric whose cursor another run holds is skipped."""
+    """The metric's events in the next ``chunk`` ids after its cursor (up to ``upto``):
+    (fees created, whether more remain). A metric whose cursor another run holds is skipped."""
     AdvanceFeeCursor.objects.bulk_create([AdvanceFeeCursor(metric=metric)], ignore_conflicts=True)
     cursor = AdvanceFeeCursor.objects.select_for_update(skip_locked=True).filter(metric=metric)
     held = cursor.first()
     if held is None or held.last_event_id >= upto:
         return 0, False
-    sql, params = advance_events_sql(metric, after=held.last_event_id, upto=upto, limit=chunk)
+    bound = min(upto, held.last_event_id + chunk)
+    sql, params = advance_events_sql(metric, after=held.last_event_id, upto=bound)
     with connection.cursor() as db:
         db.execute(sql, params)
         rows = db.fetchall()
     fees = _fees(metric, rows, now)
     AdvanceFee.objects.bulk_create(fees, ignore_conflicts=True)
-    more = len(rows) == chunk
-    held.last_event_id = rows[-1][0] if more else upto
+    held.last_event_id = bound
     held.save(update_fields=["last_event_id", "updated_at"])
-    return len(fees), more
+    return len(fees), bound < upto
 
 
 def _period_of(

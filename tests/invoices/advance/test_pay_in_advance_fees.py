@@ -4,11 +4,13 @@ high-water mark) makes one fee at once, priced like the period-end line would, e
 from decimal import Decimal
 
 import pytest
+from django.db.models import Max
 
-from invoices.advance.models import AdvanceFee, AdvanceFeeState
-from invoices.advance.services import advance_fees_create
+from invoices.advance.models import AdvanceFee, AdvanceFeeCursor, AdvanceFeeState
+from invoices.advance.services import advance_fees_create, advance_fees_create_for_metric
 from invoices.models import Invoice
 from invoices.services import subscription_bill_due
+from metering.models import Event
 from metering.services import usage_events_ingest
 from tests.invoices.advance.builders import advance_plan, send, tokens
 from tests.invoices.factories import SEED_GRADUATED, subscribe, utc
@@ -166,3 +168,26 @@ def test_the_period_end_invoice_does_not_bill_the_charge_again():
     assert invoice.total == Decimal("49.00")
     assert fees() == [("acme", Decimal(12), Decimal(12), Decimal("12.00"))]
     assert Invoice.objects.count() == 1
+
+
+def test_events_read_in_small_id_chunks_give_the_same_fees_as_one_pass():
+    # given graduated tokens and three events
+    subscribe(advance_plan(tokens(), "graduated", SEED_GRADUATED), started_at=utc(2026, 1, 1))
+    send("acme", "tokens", {"tokens": 800}, {"tokens": 700}, {"tokens": 9000}, at=JAN_10)
+    upto = Event.objects.aggregate(top=Max("id"))["top"]
+
+    # when the metric is read one event id per transaction
+    passes = 0
+    more = True
+    while more:
+        _, more = advance_fees_create_for_metric(metric=tokens(), upto=upto, now=NOW, chunk=1)
+        passes += 1
+
+    # then the running total carried across the chunks
+    assert passes >= 3
+    assert [amount for *_, amount in fees()] == [
+        Decimal("16.00"),
+        Decimal("9.00"),
+        Decimal("87.50"),
+    ]
+    assert AdvanceFeeCursor.objects.get().last_event_id == upto
