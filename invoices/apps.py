@@ -5,5 +5,6 @@ class InvoicesConfig(AppConfig):
     name = "invoices"
 
     def ready(self) -> None:
-        # Celery's autodiscovery reads invoices.tasks only; the advance package has its own.
-        from invoices.advance import tasks  # noqa: F401
+        # Celery's autodiscovery reads invoices.tasks and the admin's invoices.admin only; the
+        # pay-in-advance package registers its own tasks and admin.
+        from invoices.advance import admin, tasks  # noqa: F401

@@ -118,7 +118,9 @@ def _fees(metric: BillableMetric, rows: list[tuple[Any, ...]], now: datetime) ->
         if found is None:
             continue
         period = _period_of(metric, periods, found)
-        segment = next(s for s in period.segments if s.window.start <= at < s.window.end)
+        segment = next((s for s in period.segments if s.window.start <= at < s.window.end), None)
+        if segment is None:
+            continue
         charge = next((c for c in segment.pricing.charges if c.metric_id == metric.pk), None)
         if charge is None or not charge.pay_in_advance:
             continue
