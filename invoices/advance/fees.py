@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from plans.pricing import BreakdownRow, ChargeModel, ChargeResult, price
+from plans.charge_filters import ADVANCE_MODELS
+from plans.pricing import BreakdownRow, ChargeModel, ChargeResult, PricingError, price
 
 _ZERO = Decimal(0)
 _NOTHING = ChargeResult(amount=_ZERO, units=_ZERO, breakdown=())
@@ -104,7 +105,11 @@ def advance_fee(
     event: AdvanceEvent,
 ) -> tuple[RunningState, AdvanceFeeResult | None]:
     """The state after ``event`` and its fee, or None when it does not raise the high-water
-    mark. Raises ``plans.pricing.PricingError`` for invalid properties."""
+    mark. Raises ``plans.pricing.PricingError`` for invalid properties, or a model whose
+    later units could lower the price of earlier ones (volume, percentage: an override may
+    set one on a charge paid in advance)."""
+    if charge_model not in ADVANCE_MODELS:
+        raise PricingError("charge_model", f"A {charge_model} charge is not billed in advance.")
     after = state_after(aggregation, state, event)
     if after.high_water <= state.high_water:
         return after, None

@@ -52,9 +52,12 @@ def advance_fees_create(*, now: datetime | None = None, upto: int | None = None)
     """Create the fees of every event stored up to ``upto`` (default: the safe watermark; call
     it outside a transaction then) for the metrics charged in advance. Returns how many."""
     now = now or timezone.now()
+    metrics = advance_metrics()
+    if not metrics:
+        return 0  # nothing is charged in advance: no need to take the watermark's table lock
     upto = usage_rollups_safe_watermark() if upto is None else upto
     created = 0
-    for metric in advance_metrics():
+    for metric in metrics:
         more = True
         while more:
             made, more = advance_fees_create_for_metric(metric=metric, upto=upto, now=now)

@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 
 from invoices.advance.fees import AdvanceEvent, RunningState, advance_fee, state_after
+from plans.pricing import PricingError
 
 GRADUATED_WITH_FLAT = {
     "graduated_ranges": [
@@ -64,3 +65,14 @@ def test_a_removed_unique_value_leaves_the_high_water_mark():
 def test_a_max_metric_cannot_be_billed_in_advance():
     with pytest.raises(ValueError, match="max"):
         state_after("max", RunningState(), AdvanceEvent(Decimal(1)))
+
+
+def test_a_volume_price_is_refused_rather_than_billed_per_event():
+    volume = {
+        "volume_ranges": [
+            {"from_value": 0, "to_value": 10, "per_unit_amount": "2", "flat_amount": "0"},
+            {"from_value": 11, "to_value": None, "per_unit_amount": "1", "flat_amount": "0"},
+        ]
+    }
+    with pytest.raises(PricingError, match="volume"):
+        run("volume", volume, "count", AdvanceEvent(Decimal(1)))
