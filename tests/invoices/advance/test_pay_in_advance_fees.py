@@ -4,6 +4,7 @@ high-water mark) makes one fee at once, priced like the period-end line would, e
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.db.models import Max
 
 from invoices.advance.models import AdvanceFee, AdvanceFeeCursor, AdvanceFeeState
@@ -12,9 +13,10 @@ from invoices.models import Invoice
 from invoices.services import subscription_bill_due
 from metering.models import Event
 from metering.services import usage_events_ingest
+from plans.services import subscription_change_plan
 from tests.invoices.advance.builders import advance_plan, send, tokens
 from tests.invoices.factories import SEED_GRADUATED, subscribe, utc
-from tests.plans.factories import make_metric
+from tests.plans.factories import make_metric, make_plan, make_version
 
 pytestmark = pytest.mark.django_db
 
@@ -191,3 +193,34 @@ def test_events_read_in_small_id_chunks_give_the_same_fees_as_one_pass():
         Decimal("87.50"),
     ]
     assert AdvanceFeeCursor.objects.get().last_event_id == upto
+
+
+def test_after_a_mid_period_move_to_a_plan_paid_in_advance_only_later_events_are_fees():
+    # given tokens at 1.00 in arrears from Jan 1, moved on Jan 21 to a version charging them
+    # in advance; 5 tokens on Jan 10 and 3 on Jan 25
+    tokens()
+    arrears = make_version(
+        make_plan("arrears"),
+        publish=True,
+        base_fee=Decimal(0),
+        charges={"tokens": ("standard", {"amount": "1"})},
+    )
+    subscription = subscribe(arrears, started_at=utc(2026, 1, 1))
+    in_advance = advance_plan(tokens(), "standard", {"amount": "1"})
+    with time_machine.travel(utc(2026, 1, 21), tick=False):
+        subscription_change_plan(
+            subscription=subscription,
+            plan=in_advance.plan,
+            version_number=in_advance.number,
+            timing="immediately",
+        )
+    send("acme", "tokens", {"tokens": 5}, at=JAN_10)
+    send("acme", "tokens", {"tokens": 3}, at=utc(2026, 1, 25))
+
+    # when fees are made and then January is billed
+    advance_fees_create(now=utc(2026, 1, 26))
+    (invoice,) = subscription_bill_due(subscription_id=subscription.pk, now=utc(2026, 2, 1, 0, 5))
+
+    # then the Jan 25 event is a fee, and the Jan 10 one is on the period invoice, each once
+    assert fees() == [("acme", Decimal(3), Decimal(3), Decimal("3.00"))]
+    assert [(line.kind, line.quantity) for line in invoice.lines.all()] == [("usage", 5)]
