@@ -14,6 +14,9 @@ Invariants
   flat amount on the period's first fee.
 - Exact and unrounded, like ``plans.pricing``: the invoice line rounds each fee once. The
   breakdown is the tier-by-tier difference of the two prices, so its rows sum to the fee.
+- The metric's rounding applies to the high-water mark, as it applies once to a period's
+  result: with ``ceil``, 0.3 then 0.3 more bill one unit with the first event and nothing with
+  the second.
 - Events are applied in the order they were stored (their id), as they arrive.
 """
 
@@ -24,6 +27,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from metering.aggregation import round_quantity
 from plans.charge_filters import ADVANCE_MODELS
 from plans.pricing import BreakdownRow, ChargeModel, ChargeResult, PricingError, price
 
@@ -103,6 +107,8 @@ def advance_fee(
     aggregation: str,
     state: RunningState,
     event: AdvanceEvent,
+    rounding: str = "none",
+    rounding_precision: int = 0,
 ) -> tuple[RunningState, AdvanceFeeResult | None]:
     """The state after ``event`` and its fee, or None when it does not raise the high-water
     mark. Raises ``plans.pricing.PricingError`` for invalid properties, or a model whose
@@ -111,14 +117,16 @@ def advance_fee(
     if charge_model not in ADVANCE_MODELS:
         raise PricingError("charge_model", f"A {charge_model} charge is not billed in advance.")
     after = state_after(aggregation, state, event)
-    if after.high_water <= state.high_water:
+    billed_before = round_quantity(state.high_water, rounding, rounding_precision)
+    billed_after = round_quantity(after.high_water, rounding, rounding_precision)
+    if billed_after <= billed_before:
         return after, None
-    before_price = price(charge_model, properties, state.high_water) if state.high_water else None
-    after_price = price(charge_model, properties, after.high_water)
+    before_price = price(charge_model, properties, billed_before) if billed_before else None
+    after_price = price(charge_model, properties, billed_after)
     before_price = before_price or _NOTHING
     return after, AdvanceFeeResult(
-        units=after.high_water - state.high_water,
+        units=billed_after - billed_before,
         amount=after_price.amount - before_price.amount,
         breakdown=_difference(after_price, before_price),
-        high_water_before=state.high_water,
+        high_water_before=billed_before,
     )

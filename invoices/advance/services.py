@@ -140,6 +140,8 @@ def _fees(metric: BillableMetric, rows: list[tuple[Any, ...]], now: datetime) ->
                 aggregation=metric.aggregation,
                 state=running,
                 event=event,
+                rounding=metric.rounding,
+                rounding_precision=metric.rounding_precision,
             )
         except PricingError as error:  # a charge saved before its rules: logged, not billed
             logger.warning("advance fee not priced: charge %s: %s", charge.charge_id, error)
@@ -170,7 +172,10 @@ def _fees(metric: BillableMetric, rows: list[tuple[Any, ...]], now: datetime) ->
                 breakdown={
                     "charge_model": charge.charge_model,
                     "event": transaction_id,
-                    "high_water": [str(result.high_water_before), str(running.high_water)],
+                    "high_water": [
+                        str(result.high_water_before),
+                        str(result.high_water_before + result.units),
+                    ],
                     "amount": str(result.amount),
                     "units": str(result.units),
                     "breakdown": [row.as_dict() for row in result.breakdown],

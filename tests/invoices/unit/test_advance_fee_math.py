@@ -76,3 +76,20 @@ def test_a_volume_price_is_refused_rather_than_billed_per_event():
     }
     with pytest.raises(PricingError, match="volume"):
         run("volume", volume, "count", AdvanceEvent(Decimal(1)))
+
+
+def test_the_metrics_rounding_applies_to_the_high_water_mark():
+    state, amounts = RunningState(), []
+    for value in ("0.3", "0.3", "0.5"):
+        state, fee = advance_fee(
+            charge_model="standard",
+            properties={"amount": "2"},
+            aggregation="sum",
+            state=state,
+            event=AdvanceEvent(Decimal(value)),
+            rounding="ceil",
+            rounding_precision=0,
+        )
+        amounts.append(None if fee is None else (fee.units, fee.amount))
+    # ceil(0.3) = 1 unit; ceil(0.6) = 1, nothing more; ceil(1.1) = 2, one more unit
+    assert amounts == [(Decimal(1), Decimal(2)), None, (Decimal(1), Decimal(2))]
