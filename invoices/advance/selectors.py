@@ -23,6 +23,12 @@ def advance_metrics() -> list[BillableMetric]:
     return list(BillableMetric.objects.filter(pk__in=charged).order_by("pk"))
 
 
+def advance_version_ids(*, metric: BillableMetric) -> set[int]:
+    """The plan versions that charge the metric in advance."""
+    charges = Charge.objects.filter(metric=metric, pay_in_advance=True)
+    return set(charges.values_list("version_id", flat=True))
+
+
 def subscriptions_by_customer(customer_ids: Iterable[str]) -> dict[str, list[Subscription]]:
     """Every subscription of the customers (by external id), latest start first (one query)."""
     found: dict[str, list[Subscription]] = defaultdict(list)

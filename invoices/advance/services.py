@@ -23,9 +23,15 @@ from django.utils import timezone
 from billing_site.core.money import quantize
 from invoices.advance.fees import UNIQUE_COUNT, AdvanceEvent, RunningState, advance_fee
 from invoices.advance.models import AdvanceFee, AdvanceFeeCursor, AdvanceFeeState
-from invoices.advance.selectors import advance_metrics, event_period, subscriptions_by_customer
+from invoices.advance.selectors import (
+    advance_metrics,
+    advance_version_ids,
+    event_period,
+    subscriptions_by_customer,
+)
 from invoices.advance.sql import advance_events_sql
-from invoices.selectors.billing import Segment, billing_segments
+from invoices.selectors.billing import Segment, billing_segments, plain_subscription_ids
+from invoices.selectors.usage import UsageLookup
 from metering.models import BillableMetric
 from metering.rollups import usage_rollups_safe_watermark
 from plans.models import Subscription
@@ -92,6 +98,7 @@ def _period_of(
     metric: BillableMetric,
     periods: dict[tuple[int, datetime], _Period],
     found: tuple[Subscription, datetime, datetime],
+    lookup: UsageLookup,
 ) -> _Period:
     subscription, start, end = found
     key = (subscription.pk, start)
@@ -101,7 +108,9 @@ def _period_of(
         ).first() or AdvanceFeeState(
             subscription=subscription, metric=metric, period_start=start, period_end=end
         )
-        segments = billing_segments(subscription=subscription, period_start=start, period_end=end)
+        segments = billing_segments(
+            subscription=subscription, period_start=start, period_end=end, lookup=lookup
+        )
         periods[key] = _Period(subscription, start, end, segments, state)
     return periods[key]
 
@@ -109,6 +118,14 @@ def _period_of(
 def _fees(metric: BillableMetric, rows: list[tuple[Any, ...]], now: datetime) -> list[AdvanceFee]:
     """The fees of the rows, in id order; the periods' states are saved as they end up."""
     by_customer = subscriptions_by_customer(row[1] for row in rows)
+    # A subscription that never changed plan or had an override is priced by its version
+    # alone: when that version does not charge the metric in advance, its events are skipped
+    # without reading its pricing.
+    lookup = UsageLookup()
+    lookup.plain = plain_subscription_ids(
+        subscription.pk for found in by_customer.values() for subscription in found
+    )
+    in_advance = advance_version_ids(metric=metric)
     periods: dict[tuple[int, datetime], _Period] = {}
     touched: set[tuple[int, datetime]] = set()
     fees = []
@@ -120,7 +137,9 @@ def _fees(metric: BillableMetric, rows: list[tuple[Any, ...]], now: datetime) ->
         )
         if found is None:
             continue
-        period = _period_of(metric, periods, found)
+        if found[0].pk in lookup.plain and found[0].version_id not in in_advance:
+            continue
+        period = _period_of(metric, periods, found, lookup)
         segment = next((s for s in period.segments if s.window.start <= at < s.window.end), None)
         if segment is None:
             continue

@@ -227,3 +227,26 @@ def test_after_a_mid_period_move_to_a_plan_paid_in_advance_only_later_events_are
     # then the Jan 25 event is a fee, and the Jan 10 one is on the period invoice, each once
     assert fees() == [("acme", Decimal(3), Decimal(3), Decimal("3.00"))]
     assert [(line.kind, line.quantity) for line in invoice.lines.all()] == [("usage", 5)]
+
+
+def test_a_customer_billed_in_arrears_for_the_same_metric_gets_no_fee():
+    # given acme pays tokens in advance, zeta pays them in arrears on another plan
+    subscribe(advance_plan(tokens(), "standard", {"amount": "1"}), started_at=utc(2026, 1, 1))
+    arrears = make_version(
+        make_plan("arrears"),
+        publish=True,
+        base_fee=Decimal(0),
+        charges={"tokens": ("standard", {"amount": "1"})},
+    )
+    zeta = subscribe(arrears, "zeta", started_at=utc(2026, 1, 1), external_id="sub-zeta")
+    send("acme", "tokens", {"tokens": 2}, at=JAN_10)
+    send("zeta", "tokens", {"tokens": 5}, at=JAN_10)
+
+    advance_fees_create(now=NOW)
+    (invoice,) = subscription_bill_due(subscription_id=zeta.pk, now=utc(2026, 2, 1, 0, 5))
+
+    # then only acme has a fee; zeta's tokens are on its period invoice
+    assert fees() == [("acme", Decimal(2), Decimal(2), Decimal("2.00"))]
+    assert [(line.kind, line.amount) for line in invoice.lines.all()] == [
+        ("usage", Decimal("5.00"))
+    ]
