@@ -117,6 +117,8 @@ def _period_of(
 
 def _fees(metric: BillableMetric, rows: list[tuple[Any, ...]], now: datetime) -> list[AdvanceFee]:
     """The fees of the rows, in id order; the periods' states are saved as they end up."""
+    if not rows:
+        return []
     by_customer = subscriptions_by_customer(row[1] for row in rows)
     # A subscription that never changed plan or had an override is priced by its version
     # alone: when that version does not charge the metric in advance, its events are skipped
