@@ -6,9 +6,20 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from plans.models import Charge
-from plans.services import charge_create, plan_version_create_draft_from, plan_version_publish
+from plans.services import (
+    charge_create,
+    plan_version_create_draft_from,
+    plan_version_publish,
+    subscription_override_create,
+)
 from tests.plans.admin.conftest import tier_rows
-from tests.plans.factories import make_metric, make_plan, make_version
+from tests.plans.factories import (
+    make_customer,
+    make_metric,
+    make_plan,
+    make_subscription,
+    make_version,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -112,3 +123,31 @@ def test_the_charge_admin_form_sets_the_flag(admin_client):
     # then the charge is paid in advance
     assert response.status_code == 302, response.content.decode()[:2000]
     assert Charge.objects.get().pay_in_advance is True
+
+
+def test_an_override_cannot_give_a_charge_paid_in_advance_a_volume_price():
+    version = make_version(make_plan("pro"))
+    charge = charge_create(
+        version=version,
+        metric=make_metric("calls"),
+        charge_model="standard",
+        properties={"amount": "0.1"},
+        pay_in_advance=True,
+    )
+    subscription = make_subscription(plan_version_publish(version=version), make_customer())
+
+    with pytest.raises(ValidationError) as error:
+        subscription_override_create(
+            subscription=subscription,
+            kind="charge",
+            charge=charge,
+            value={"charge_model": "volume", "properties": VOLUME},
+            reason="negotiated",
+        )
+
+    assert error.value.message_dict == {
+        "value.charge_model": [
+            "The charge is paid in advance, which a volume price cannot be (only standard, "
+            "package, graduated)."
+        ]
+    }
