@@ -63,6 +63,7 @@ class AdvanceFeeResult:
     amount: Decimal  # exact
     breakdown: tuple[BreakdownRow, ...]
     high_water_before: Decimal
+    price_after: ChargeResult  # the price of the new mark: the next event's price before
 
 
 def state_after(aggregation: str, state: RunningState, event: AdvanceEvent) -> RunningState:
@@ -109,9 +110,12 @@ def advance_fee(
     event: AdvanceEvent,
     rounding: str = "none",
     rounding_precision: int = 0,
+    price_before: ChargeResult | None = None,
 ) -> tuple[RunningState, AdvanceFeeResult | None]:
     """The state after ``event`` and its fee, or None when it does not raise the high-water
-    mark. Raises ``plans.pricing.PricingError`` for invalid properties, or a model whose
+    mark. ``price_before`` may give the price of the current mark (the last fee's
+    ``price_after``; used when its units are the mark). Raises ``plans.pricing.PricingError``
+    for invalid properties, or a model whose
     later units could lower the price of earlier ones (volume, percentage: an override may
     set one on a charge paid in advance)."""
     if charge_model not in ADVANCE_MODELS:
@@ -121,12 +125,17 @@ def advance_fee(
     billed_after = round_quantity(after.high_water, rounding, rounding_precision)
     if billed_after <= billed_before:
         return after, None
-    before_price = price(charge_model, properties, billed_before) if billed_before else None
+    if not billed_before:
+        before_price = _NOTHING
+    elif price_before is not None and price_before.units == billed_before:
+        before_price = price_before
+    else:
+        before_price = price(charge_model, properties, billed_before)
     after_price = price(charge_model, properties, billed_after)
-    before_price = before_price or _NOTHING
     return after, AdvanceFeeResult(
         units=billed_after - billed_before,
         amount=after_price.amount - before_price.amount,
         breakdown=_difference(after_price, before_price),
         high_water_before=billed_before,
+        price_after=after_price,
     )

@@ -12,7 +12,7 @@ twice; the unique key on (charge, customer, transaction id) stands behind it.
 """
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -35,7 +35,7 @@ from invoices.selectors.usage import UsageLookup
 from metering.models import BillableMetric
 from metering.rollups import usage_rollups_safe_watermark
 from plans.models import Subscription
-from plans.pricing import PricingError
+from plans.pricing import ChargeResult, PricingError
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +52,8 @@ class _Period:
     end: datetime
     segments: list[Segment]
     state: AdvanceFeeState
+    # The price of the billed mark per (charge, override): each event prices only its new mark.
+    prices: dict[tuple[int, int | None], ChargeResult] = field(default_factory=dict)
 
 
 def advance_fees_create(*, now: datetime | None = None, upto: int | None = None) -> int:
@@ -163,6 +165,7 @@ def _fees(metric: BillableMetric, rows: list[tuple[Any, ...]], now: datetime) ->
                 event=event,
                 rounding=metric.rounding,
                 rounding_precision=metric.rounding_precision,
+                price_before=period.prices.get((charge.charge_id, charge.override_id)),
             )
         except PricingError as error:  # a charge saved before its rules: logged, not billed
             logger.warning("advance fee not priced: charge %s: %s", charge.charge_id, error)
@@ -172,6 +175,7 @@ def _fees(metric: BillableMetric, rows: list[tuple[Any, ...]], now: datetime) ->
         touched.add((period.subscription.pk, period.start))
         if result is None:
             continue
+        period.prices[(charge.charge_id, charge.override_id)] = result.price_after
         currency = segment.pricing.currency
         fees.append(
             AdvanceFee(

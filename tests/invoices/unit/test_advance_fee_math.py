@@ -93,3 +93,30 @@ def test_the_metrics_rounding_applies_to_the_high_water_mark():
         amounts.append(None if fee is None else (fee.units, fee.amount))
     # ceil(0.3) = 1 unit; ceil(0.6) = 1, nothing more; ceil(1.1) = 2, one more unit
     assert amounts == [(Decimal(1), Decimal(2)), None, (Decimal(1), Decimal(2))]
+
+
+def test_the_last_fees_price_carried_to_the_next_event_gives_the_same_fees():
+    # given the seed's graduated tokens and events of 800, 700 and 9000 tokens
+    props = {
+        "graduated_ranges": [
+            {"from_value": 0, "to_value": 1000, "per_unit_amount": "0.02", "flat_amount": "0"},
+            {"from_value": 1001, "to_value": None, "per_unit_amount": "0.01", "flat_amount": "0"},
+        ]
+    }
+    state, carried, amounts = RunningState(), None, []
+    for value in (800, 700, 9000):
+        state, fee = advance_fee(
+            charge_model="graduated",
+            properties=props,
+            aggregation="sum",
+            state=state,
+            event=AdvanceEvent(Decimal(value)),
+            price_before=carried,
+        )
+        carried = fee.price_after
+        amounts.append(fee.amount)
+    # then 16, 4 + 5, 90 — as when each mark is priced again
+    assert amounts == [Decimal(16), Decimal(9), Decimal(90)]
+    assert amounts == run(
+        "graduated", props, "sum", *(AdvanceEvent(Decimal(n)) for n in (800, 700, 9000))
+    )
