@@ -35,6 +35,7 @@ class InvoiceKind(models.TextChoices):
     PERIOD = "period", "Period (usage and arrears fees, at period end)"
     ADVANCE = "advance", "In advance (base fee at period start)"
     ONE_OFF = "one_off", "One-off (add-ons, made by staff or the API)"
+    FEES = "fees", "Pay-in-advance fees (usage billed as it arrives)"
 
 
 class PaymentStatus(models.TextChoices):
@@ -327,7 +328,8 @@ class StripeWebhookEvent(models.Model):
         return f"{self.type} ({self.stripe_id})"
 
 
-# Add-ons, e-mails, coupons and taxes live in their own modules; importing them here registers them.
+# Add-ons, e-mails, coupons, taxes and pay-in-advance fees live in their own modules; importing
+# them here registers them.
 from invoices.addon_models import AddOn, InvoiceEmail, InvoiceEmailEvent  # noqa: E402
 from invoices.adjustment_models import (  # noqa: E402
     AppliedCoupon,
@@ -335,8 +337,12 @@ from invoices.adjustment_models import (  # noqa: E402
     CouponRedemption,
     TaxRate,
 )
+from invoices.advance.models import AdvanceFee, AdvanceFeeCursor, AdvanceFeeState  # noqa: E402
 
 __all__ = [
+    "AdvanceFee",
+    "AdvanceFeeCursor",
+    "AdvanceFeeState",
     "AddOn",
     "AppliedCoupon",
     "Coupon",

@@ -26,7 +26,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from plans.pricing import PRORATABLE_MODELS, validate_properties
+from plans.pricing import GROUPING_KEYS, PRORATABLE_MODELS, validate_properties
 from plans.pricing_groups import grouping_keys
 
 ANY_VALUE = "__ALL_FILTER_VALUES__"
@@ -85,9 +85,10 @@ def charge_errors(
     prorated: bool,
     metric_aggregation: str,
     metric_recurring: bool,
+    pay_in_advance: bool = False,
 ) -> dict[str, list[str]]:
     """Every problem of a charge's configuration, by field path (``properties.amount``,
-    ``filters[1].values``, ``prorated``); ``{}`` when valid."""
+    ``filters[1].values``, ``prorated``, ``pay_in_advance``); ``{}`` when valid."""
     errors: dict[str, list[str]] = {}
 
     def add(path: str, message: str) -> None:
@@ -161,7 +162,52 @@ def charge_errors(
                 "prorated",
                 "Only a charge on a recurring sum or unique_count metric can be prorated.",
             )
+    if pay_in_advance:
+        for message in advance_errors(
+            charge_model=charge_model,
+            properties=properties,
+            filters=filter_list or [],
+            prorated=prorated,
+            metric_aggregation=metric_aggregation,
+            metric_recurring=metric_recurring,
+        ):
+            add("pay_in_advance", message)
     return errors
+
+
+ADVANCE_MODELS = ("standard", "package", "graduated")
+ADVANCE_AGGREGATIONS = ("count", "sum", "unique_count")
+
+
+def advance_errors(
+    *,
+    charge_model: str,
+    properties: Mapping[str, Any],
+    filters: Sequence[Any],
+    prorated: bool,
+    metric_aggregation: str,
+    metric_recurring: bool,
+) -> list[str]:
+    """Why a charge cannot be paid in advance (each event priced as it arrives, continuing
+    from the period's running total), as sentences; ``[]`` when it can."""
+    problems = []
+    if charge_model not in ADVANCE_MODELS:
+        problems.append(
+            f"A {charge_model} charge cannot be paid in advance; only "
+            f"{', '.join(ADVANCE_MODELS)} charges can (an event's price must not lower the "
+            "price of the events before it)."
+        )
+    if metric_aggregation not in ADVANCE_AGGREGATIONS or metric_recurring:
+        problems.append(
+            "Only a charge on a count, sum or unique_count metric that is not recurring can be "
+            "paid in advance."
+        )
+    if prorated:
+        problems.append("A prorated charge cannot be paid in advance.")
+    grouped = isinstance(properties, Mapping) and any(properties.get(k) for k in GROUPING_KEYS)
+    if filters or grouped:
+        problems.append("A charge with filters or pricing groups cannot be paid in advance.")
+    return problems
 
 
 def all_grouping_keys(properties: Mapping[str, Any], filters: Sequence[Any]) -> tuple[str, ...]:

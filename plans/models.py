@@ -200,6 +200,13 @@ class Charge(models.Model):
         help_text="Bill each unit for the days of the period it was active (Lago's prorated; "
         "recurring sum or unique_count metrics, standard, graduated or volume charges).",
     )
+    pay_in_advance = models.BooleanField(
+        "paid in advance",
+        default=False,
+        help_text="Bill each event as it arrives, on a fee invoice, instead of at the period's "
+        "end (Lago's pay_in_advance; count, sum or unique_count metrics that are not recurring; "
+        "standard, package or graduated charges without filters or groups).",
+    )
     min_amount = models.DecimalField(
         max_digits=MONEY_MAX_DIGITS,
         decimal_places=MONEY_DECIMAL_PLACES,

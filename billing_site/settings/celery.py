@@ -91,6 +91,19 @@ BEAT_SCHEDULE = {
         "crontab": {"minute": "*/10"},
         "description": "Push again finalized invoices whose Stripe push failed.",
     },
+    "invoices.advance_fees_create": {
+        "task": "invoices.advance_fees_create",
+        # https://crontab.guru/#*_*_*_*_*
+        "crontab": {"minute": "*"},
+        "description": "Create the fees of pay-in-advance charges for newly stored events.",
+    },
+    "invoices.advance_fees_invoice": {
+        "task": "invoices.advance_fees_invoice",
+        # https://crontab.guru/#*/5_*_*_*_*
+        "crontab": {"minute": "*/5"},
+        "description": "Group pay-in-advance fees not yet invoiced onto a fee invoice per "
+        "customer.",
+    },
     "core.sessions_clear_expired": {
         "task": "core.sessions_clear_expired",
         # https://crontab.guru/#15_3_*_*_*

@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("invoices", "0001_invoices_billing_stripe"),
+        ("invoices", "0002_pay_in_advance_fees"),
         ("metering", "0008_recurring_unique_count_monthly_snapshots"),
         ("plans", "0003_charge_filters_and_proration"),
     ]

@@ -146,6 +146,7 @@ class Migration(migrations.Migration):
                     ("period", "Period (usage and arrears fees, at period end)"),
                     ("advance", "In advance (base fee at period start)"),
                     ("one_off", "One-off (add-ons, made by staff or the API)"),
+                    ("fees", "Pay-in-advance fees (usage billed as it arrives)"),
                 ],
                 max_length=10,
             ),

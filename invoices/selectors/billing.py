@@ -172,7 +172,7 @@ def charge_usages(*, customer_id: str, segment: Segment, lookup: UsageLookup) ->
     charge has them (``plans.selectors.charge_usage_for_period``)."""
     usages: list[ChargeUsage] = []
     window = segment.window
-    for charge in segment.pricing.charges:
+    for charge in (c for c in segment.pricing.charges if not c.pay_in_advance):  # billed as fees
         if charge.filters or charge.prorated or grouping_keys(charge.properties):
             usages += split_charge_usages(
                 customer_id=customer_id,

@@ -15,7 +15,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from billing_site.core.exceptions import ConflictError
+from invoices.advance.selectors import fee_invoice_lines
 from invoices.models import Invoice, InvoiceEmailEvent, InvoiceKind, InvoiceStatus
+from invoices.selectors.adjustments import coupon_and_tax_lines
 from invoices.selectors.lines import period_lines
 from invoices.selectors.usage import UsageLookup
 from invoices.services.billing import lines_save
@@ -81,16 +83,22 @@ def invoice_recompute(
         return invoice  # its lines were set by staff, not computed from usage
     now = now or timezone.now()
     before = invoice.total
-    lines = period_lines(
-        subscription=invoice.subscription,
-        kind=invoice.kind,
-        period_start=invoice.period_start,
-        period_end=invoice.nominal_period_end,
-        billed_end=invoice.period_end,
-        lookup=lookup or UsageLookup(),
-        exclude_invoice_id=invoice.pk,
-        now=now,
-    )
+    if invoice.kind == InvoiceKind.FEES:  # its lines are the pay-in-advance fees grouped on it
+        lines = fee_invoice_lines(invoice_id=invoice.pk)
+        lines += coupon_and_tax_lines(
+            customer=invoice.customer, currency=invoice.currency, lines=lines
+        )
+    else:
+        lines = period_lines(
+            subscription=invoice.subscription,
+            kind=invoice.kind,
+            period_start=invoice.period_start,
+            period_end=invoice.nominal_period_end,
+            billed_end=invoice.period_end,
+            lookup=lookup or UsageLookup(),
+            exclude_invoice_id=invoice.pk,
+            now=now,
+        )
     lines_save(invoice=invoice, lines=lines)
     invoice.computed_at = now
     invoice.save(update_fields=["total", "computed_at", "updated_at"])

@@ -30,7 +30,13 @@ from plans.pricing import PricingError, example_sentence, price
 from plans.pricing_groups import grouping_keys
 from plans.services import charge_create, charge_delete, charge_update
 
-CHARGE_FIELDS = ("charge_model", "invoice_display_name", "prorated", "min_amount")
+CHARGE_FIELDS = (
+    "charge_model",
+    "invoice_display_name",
+    "prorated",
+    "pay_in_advance",
+    "min_amount",
+)
 
 
 def _currency_of(version_id: str | None) -> str:
@@ -85,7 +91,7 @@ class ChargeAdmin(ServiceAdmin):
         return obj is None or obj.version.is_draft
 
     def get_fieldsets(self, request: HttpRequest, obj: Charge | None = None) -> list:
-        names = ["charge_model", "invoice_display_name", "prorated", "min_amount"]
+        names = list(CHARGE_FIELDS)
         if not self.editable(obj):
             head = ["version_link", "metric", *names]
             return [(None, {"fields": head}), ("Price", {"fields": ["pricing", "example"]})]
@@ -173,6 +179,7 @@ class ChargeAdmin(ServiceAdmin):
                 properties=form.properties,
                 filters=form.filters,
                 prorated=data.get("prorated", False),
+                pay_in_advance=data.get("pay_in_advance", False),
                 invoice_display_name=data.get("invoice_display_name", ""),
                 min_amount=data.get("min_amount"),
                 actor=request.user,

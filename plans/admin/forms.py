@@ -355,6 +355,7 @@ class ChargeForm(ChargePropertiesForm, forms.ModelForm):
             "charge_model",
             "invoice_display_name",
             "prorated",
+            "pay_in_advance",
             "min_amount",
         )
         labels = {"version": "Plan version", "min_amount": "Minimum per period"}
@@ -427,8 +428,8 @@ class ChargeForm(ChargePropertiesForm, forms.ModelForm):
                 self._kept_filters[index].add_error(None, message)
             self.add_error(None, f"Filter {index + 1}: {message}")
             return True
-        if field == "prorated":
-            self.add_error("prorated", message)
+        if field in ("prorated", "pay_in_advance"):
+            self.add_error(field, message)
             return True
         return super().add_service_error(field, message)
 

@@ -96,6 +96,7 @@ def charge_as_dict(charge: Charge) -> dict[str, Any]:
             if isinstance(f, dict)
         },
         "prorated": charge.prorated,
+        "pay_in_advance": charge.pay_in_advance,
         "invoice_display_name": charge.invoice_display_name,
         "min_amount": _text(charge.min_amount),
         "position": charge.position,

@@ -36,6 +36,7 @@ class EffectiveCharge:
     override_id: int | None = None
     filters: tuple[Mapping[str, Any], ...] = ()
     prorated: bool = False
+    pay_in_advance: bool = False
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,7 @@ def pricing_for_subscription(*, subscription: Subscription, at: datetime) -> Eff
             position=charge.position,
             filters=tuple(charge.filters or ()),
             prorated=charge.prorated,
+            pay_in_advance=charge.pay_in_advance,
         )
         for charge in version.charges.select_related("metric").order_by("position", "id")
     }
@@ -208,6 +210,7 @@ def _apply_charge_override(
         override_id=override.pk,
         filters=current.filters,
         prorated=current.prorated,
+        pay_in_advance=current.pay_in_advance,
     )
 
 

@@ -40,6 +40,7 @@ CHARGE_UPDATABLE_FIELDS = (
     "properties",
     "filters",
     "prorated",
+    "pay_in_advance",
     "invoice_display_name",
     "min_amount",
     "position",
@@ -150,6 +151,7 @@ def plan_version_create_draft_from(*, version: PlanVersion, actor: Any = None) -
                 properties=charge.properties,
                 filters=charge.filters,
                 prorated=charge.prorated,
+                pay_in_advance=charge.pay_in_advance,
                 invoice_display_name=charge.invoice_display_name,
                 min_amount=charge.min_amount,
                 position=charge.position,
@@ -289,6 +291,7 @@ def _charge_errors(charge: Charge) -> dict[str, list[str]]:
         prorated=charge.prorated,
         metric_aggregation=charge.metric.aggregation,
         metric_recurring=charge.metric.recurring,
+        pay_in_advance=charge.pay_in_advance,
     )
 
 
@@ -316,6 +319,7 @@ def charge_create(
     properties: Mapping[str, Any],
     filters: Sequence[Mapping[str, Any]] = (),
     prorated: bool = False,
+    pay_in_advance: bool = False,
     invoice_display_name: str = "",
     min_amount: Decimal | None = None,
     position: int | None = None,
@@ -338,6 +342,7 @@ def charge_create(
         properties=dict(properties),
         filters=[dict(f) if isinstance(f, Mapping) else f for f in filters],
         prorated=prorated,
+        pay_in_advance=pay_in_advance,
         invoice_display_name=invoice_display_name,
         min_amount=min_amount,
         position=position,
@@ -355,6 +360,7 @@ def charge_create(
             "properties": jsonable(charge.properties),
             "filters": jsonable(charge.filters),
             "prorated": prorated,
+            "pay_in_advance": pay_in_advance,
         },
     )
     return charge

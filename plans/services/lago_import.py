@@ -3,11 +3,11 @@
 Lago's charge properties use the same schemas as ours, so standard, package, graduated, volume
 and percentage charges map one to one (amounts stay decimal strings), with their ``filters``
 (``values``, ``properties``, ``invoice_display_name``), pricing groups (``grouped_by`` or
-``pricing_group_keys`` in the properties) and ``prorated``. A charge's embedded
-``billable_metric.recurring`` must match the metric here. What cannot be mapped — an unknown
-metric, another charge model, a pay-in-advance charge (until invoicing bills usage in advance),
-a proration Lago would refuse too — is reported and skipped, and the rest is imported; nothing
-is published.
+``pricing_group_keys`` in the properties), ``prorated`` and ``pay_in_advance``. A charge's
+embedded ``billable_metric.recurring`` must match the metric here. What cannot be mapped — an
+unknown metric, another charge model, a proration Lago would refuse too, a pay-in-advance charge
+of a kind not billed in advance here (see ``plans.charge_filters.advance_errors``) — is reported
+and skipped, and the rest is imported; nothing is published.
 """
 
 import math
@@ -183,9 +183,6 @@ def _import_charge(
     if model not in CHARGE_MODELS:
         report.skip(f"{label}: charge model {model!r} is not supported")
         return
-    if raw.get("pay_in_advance"):
-        report.skip(f"{label}: Lago bills it in advance; usage is billed in arrears here")
-        return
     embedded = raw.get("billable_metric")
     if isinstance(embedded, Mapping) and "recurring" in embedded:
         if bool(embedded["recurring"]) != metric.recurring:
@@ -208,6 +205,7 @@ def _import_charge(
             }
         )
     prorated = bool(raw.get("prorated"))
+    pay_in_advance = bool(raw.get("pay_in_advance"))
     problems = charge_errors(
         charge_model=model,
         properties=properties,
@@ -215,6 +213,7 @@ def _import_charge(
         prorated=prorated,
         metric_aggregation=metric.aggregation,
         metric_recurring=metric.recurring,
+        pay_in_advance=pay_in_advance,
     )
     if problems:
         field_name, messages = next(iter(problems.items()))
@@ -238,6 +237,7 @@ def _import_charge(
         properties=properties,
         filters=filters,
         prorated=prorated,
+        pay_in_advance=pay_in_advance,
         invoice_display_name=raw.get("invoice_display_name") or "",
         min_amount=min_amount,
         actor=actor,
@@ -245,6 +245,7 @@ def _import_charge(
     report.imported.append(metric_code)
     extras = [f"{len(filters)} filter(s)"] if filters else []
     extras += ["prorated"] if prorated else []
+    extras += ["paid in advance"] if pay_in_advance else []
     report.note(f"{label}: imported{' with ' + ', '.join(extras) if extras else ''}")
 
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from billing_site.core.audit import actor_label, actor_user, audit_log_write, jsonable
 from billing_site.core.exceptions import ConflictError
+from plans.charge_filters import ADVANCE_MODELS
 from plans.models import (
     CapKind,
     Charge,
@@ -82,6 +83,11 @@ def _normalized_value(
         for field, messages in validate_properties(model, properties).items():
             path = "value.charge_model" if field == "charge_model" else f"value.properties.{field}"
             errors.setdefault(path, []).extend(messages)
+        if charge.pay_in_advance and model not in ADVANCE_MODELS:
+            errors.setdefault("value.charge_model", []).append(
+                f"The charge is paid in advance, which a {model} price cannot be (only "
+                f"{', '.join(ADVANCE_MODELS)})."
+            )
         clean.update(charge_model=model, properties=properties)
         if "min_amount" in value:
             clean["min_amount"] = _amount(

@@ -8,6 +8,9 @@ class ChargeOutputSerializer(serializers.Serializer):
     properties = serializers.DictField()
     invoice_display_name = serializers.CharField()
     min_amount = serializers.DecimalField(max_digits=20, decimal_places=4, allow_null=True)
+    pay_in_advance = serializers.BooleanField(
+        help_text="Billed per event as usage arrives (fee invoices), not at the period's end."
+    )
 
 
 class PlanFeatureOutputSerializer(serializers.Serializer):

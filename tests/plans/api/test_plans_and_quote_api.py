@@ -49,6 +49,7 @@ def test_plan_detail_has_charges_and_features(authed_client):
             "properties": SEED_GRADUATED,
             "invoice_display_name": "",
             "min_amount": None,
+            "pay_in_advance": False,
         }
     ]
     assert body["features"] == []

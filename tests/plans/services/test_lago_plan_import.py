@@ -83,7 +83,8 @@ def test_the_fixture_becomes_a_draft_version_with_the_charges_that_map(payload, 
         (
             "in advance",
             {"pay_in_advance": True},
-            "Lago bills it in advance; usage is billed in arrears here",
+            "pay_in_advance: Only a charge on a count, sum or unique_count metric that is not "
+            "recurring can be paid in advance.",
         ),
         (
             "prorated package",
@@ -235,3 +236,15 @@ def test_the_command_dry_run_keeps_nothing(metrics):
 def test_the_command_fails_cleanly_on_a_missing_file(tmp_path):
     with pytest.raises(CommandError, match="Cannot read"):
         call_command("import_lago_plan", str(tmp_path / "missing.json"))
+
+
+def test_a_pay_in_advance_charge_is_imported_with_its_flag(payload, metrics):
+    # given the fixture's support tickets, which Lago bills in advance, and their metric here
+    make_metric("support_tickets")
+    # when
+    report = lago_plan_import(payload=payload)
+    # then that charge is paid in advance and the others are not
+    flags = dict(Charge.objects.values_list("metric__code", "pay_in_advance"))
+    assert flags.pop("support_tickets") is True
+    assert set(flags.values()) == {False}
+    assert "charge 6 (support_tickets, standard): imported with paid in advance" in report.lines
