@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from billing_site.core.audit import actor_label, actor_user, jsonable
 from billing_site.core.audit_bulk import AuditRecord, audit_log_write_many
+from billing_site.core.bulk_update import rows_update
 from invoices.models import Invoice, InvoiceEvent, InvoiceStatus
 from invoices.services.lifecycle import NUMBER_PREFIX
 
@@ -121,9 +122,7 @@ def invoices_finalize_many(
             push.append(invoice.pk)
     if not drafts:
         return []
-    Invoice.objects.bulk_update(
-        drafts, ["number", "due_at", "status", "finalized_at", "paid_at", "updated_at"]
-    )
+    rows_update(drafts, ["number", "due_at", "status", "finalized_at", "paid_at", "updated_at"])
     InvoiceEvent.objects.bulk_create(events)
     audit_log_write_many(records)
     if push and settings.STRIPE_SECRET_KEY:

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from billing_site.core.audit import jsonable
 from billing_site.core.audit_bulk import AuditRecord, audit_log_write_many
+from billing_site.core.bulk_update import rows_update
 from billing_site.core.exceptions import ConflictError
 from billing_site.core.periods import first_period, period_containing
 from plans.models import Subscription
@@ -112,7 +113,7 @@ def subscriptions_period_advance_many(
         )
     if not moved:
         return moved
-    Subscription.objects.bulk_update(
+    rows_update(
         moved,
         ["current_period_start", "current_period_end", "billing_anchor", "status", "updated_at"],
     )
