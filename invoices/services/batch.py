@@ -8,7 +8,8 @@ from ``period_lines``, the function the one-by-one path uses, over the usage the
 prefetched. Then, in bulk: the invoices (INSERT ... ON CONFLICT DO NOTHING on the unique key
 (subscription, period start, kind), so the key decides under reruns and racing workers), their
 lines, events and audit rows, the period advance of the subscriptions actually billed, and the
-finalization of the drafts that have no grace days.
+finalization of the drafts that have no grace days (one by one through ``invoice_finalize`` for
+customers holding credit grants, so that settling credits stays in one place).
 
 Whatever is not billed here (not plain, not due any more, lost to a racing worker) is left to
 the caller's one-by-one path, ``subscription_bill_due``, which handles every case.
@@ -26,12 +27,14 @@ from django.db.models.sql.subqueries import InsertQuery
 
 from billing_site.core.audit import actor_label, actor_user, jsonable
 from billing_site.core.audit_bulk import AuditRecord, audit_log_write_many
+from credits.models import CreditGrant
 from invoices.calculations import LineDraft, invoice_total
 from invoices.models import Invoice, InvoiceEvent, InvoiceKind, InvoiceLine, InvoiceStatus
 from invoices.selectors.lines import period_lines
 from invoices.selectors.usage import UsageLookup
 from invoices.services.batch_finalize import invoices_finalize_many
 from invoices.services.billing import line_rows
+from invoices.services.lifecycle import invoice_finalize
 from plans.models import Subscription
 from plans.services.periods import (
     next_period,
@@ -96,6 +99,26 @@ def _draft(subscription: Subscription, lines: list[LineDraft], now: datetime) ->
         total=invoice_total(lines),
         finalize_after=end + timedelta(days=version.invoice_grace_days),
     )
+
+
+def _finalize_due(invoices: list[Invoice], *, now: datetime, actor: Any) -> None:
+    """Finalize the drafts without grace days: in bulk, except those of customers holding
+    credit grants, which go through ``invoice_finalize`` itself (finalization settles what the
+    credits covered, and that stays in one place)."""
+    due = [invoice for invoice in invoices if invoice.finalize_after <= now]
+    with_credits = set(
+        CreditGrant.objects.filter(customer_id__in={invoice.customer_id for invoice in due})
+        .values_list("customer_id", flat=True)
+        .distinct()
+    )
+    invoices_finalize_many(
+        invoices=[invoice for invoice in due if invoice.customer_id not in with_credits],
+        now=now,
+        actor=actor,
+    )
+    for invoice in due:
+        if invoice.customer_id in with_credits:
+            invoice_finalize(invoice=invoice, actor=actor, now=now, recompute=False)
 
 
 @transaction.atomic
@@ -173,11 +196,7 @@ def subscriptions_bill_plain(
         subscriptions=[subscription for subscription, _, _ in billed], now=now, actor=actor
     )
     invoices = [invoice for _, _, invoice in billed]
-    invoices_finalize_many(
-        invoices=[invoice for invoice in invoices if invoice.finalize_after <= now],
-        now=now,
-        actor=actor,
-    )
+    _finalize_due(invoices, now=now, actor=actor)
     return BatchBilled(
         subscription_ids=frozenset(subscription.pk for subscription, _, _ in billed),
         invoices=tuple(invoices),

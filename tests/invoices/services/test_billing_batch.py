@@ -157,7 +157,7 @@ def test_the_batch_path_prorates_a_trial_like_the_one_by_one_path():
     assert batch.status == Subscription.Status.ACTIVE
 
 
-def test_the_batch_path_grants_the_next_periods_credit_refill_like_the_one_by_one_path():
+def test_the_batch_path_grants_credit_refills_and_finalizes_like_the_one_by_one_path():
     version, feature = plan_with_feature(limit=Decimal(0), publish=False)
     credit_definition_set(
         version=version,
@@ -184,6 +184,9 @@ def test_the_batch_path_grants_the_next_periods_credit_refill_like_the_one_by_on
         "batch": (Decimal(50), datetime(2026, 12, 1, tzinfo=UTC)),
         "single": (Decimal(50), datetime(2026, 12, 1, tzinfo=UTC)),
     }
+    # and the invoices (finalized one by one, as customers holding credits are) are the same
+    assert _shape(_invoice_of(batch)) == _shape(_invoice_of(single))
+    assert _invoice_of(batch).status == InvoiceStatus.FINALIZED
 
 
 def test_running_a_batch_twice_makes_no_second_invoice_and_advances_once():
