@@ -19,12 +19,9 @@ from invoices.transitions import invoice_event_write
 from plans.models import Subscription
 
 
-def lines_save(*, invoice: Invoice, lines: list[LineDraft], replace: bool = True) -> None:
-    """Replace the invoice's lines (``replace=False``: a new invoice has none) and set its total
-    to their sum (the invoice is a draft; the caller saves the total)."""
-    if replace:
-        invoice.lines.all().delete()
-    InvoiceLine.objects.bulk_create(
+def line_rows(*, invoice: Invoice, lines: list[LineDraft]) -> list[InvoiceLine]:
+    """The unsaved rows of the invoice's lines, numbered in order (also used by the batch path)."""
+    return [
         InvoiceLine(
             invoice=invoice,
             position=position,
@@ -46,7 +43,15 @@ def lines_save(*, invoice: Invoice, lines: list[LineDraft], replace: bool = True
             source_invoice_id=line.source_invoice_id,
         )
         for position, line in enumerate(lines, start=1)
-    )
+    ]
+
+
+def lines_save(*, invoice: Invoice, lines: list[LineDraft], replace: bool = True) -> None:
+    """Replace the invoice's lines (``replace=False``: a new invoice has none) and set its total
+    to their sum (the invoice is a draft; the caller saves the total)."""
+    if replace:
+        invoice.lines.all().delete()
+    InvoiceLine.objects.bulk_create(line_rows(invoice=invoice, lines=lines))
     invoice.total = invoice_total(lines)
 
 

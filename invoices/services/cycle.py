@@ -6,6 +6,7 @@ last part of a period cut short by an immediate cancellation, and the in-advance
 period that is running. Everything is keyed, so calling it again changes nothing.
 """
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -20,6 +21,7 @@ from invoices.selectors.billing import plain_subscription_ids
 from invoices.selectors.credits import customers_with_credits_ids
 from invoices.selectors.lines import late_candidate_ids
 from invoices.selectors.usage import UsageLookup, UsageRequest
+from invoices.services.batch import NOTHING_BILLED, BatchBilled, subscriptions_bill_plain
 from invoices.services.billing import invoice_create_for_period
 from invoices.services.lifecycle import invoice_finalize, invoice_recompute
 from metering.models import Event
@@ -29,6 +31,7 @@ from plans.services import subscription_period_advance
 LIVE = (Subscription.Status.TRIALING, Subscription.Status.ACTIVE)
 BATCH_SIZE = 250
 _MAX_ERRORS_KEPT = 50
+logger = logging.getLogger(__name__)
 
 
 def _locked(subscription_id: int) -> Subscription:
@@ -178,11 +181,22 @@ def _prefetch(lookup: UsageLookup, subscriptions: Sequence[Subscription], now: d
     lookup.prefetch(requests)
 
 
+def _bill_plain(ids: list[int], lookup: UsageLookup, now: datetime) -> BatchBilled:
+    """The batch path for the plain subscriptions; on any error, nothing of it is kept and the
+    one-by-one path bills (and records the failures of) every subscription."""
+    try:
+        return subscriptions_bill_plain(subscription_ids=ids, lookup=lookup, now=now)
+    except Exception:
+        logger.exception("Batch billing failed; billing the batch one subscription at a time.")
+        return NOTHING_BILLED
+
+
 def billing_batch_run(
     *, run_id: int | None, subscription_ids: Sequence[int], now: datetime | None = None
 ) -> int:
-    """Bill a batch, each subscription in its own transaction so one failure does not stop the
-    others; failures are recorded on the run. Returns the number of invoices created."""
+    """Bill a batch: its plain subscriptions together (``subscriptions_bill_plain``, one
+    transaction), then each of the others in its own transaction so one failure does not stop
+    the others; failures are recorded on the run. Returns the number of invoices created."""
     now = now or timezone.now()
     subscriptions = list(
         Subscription.objects.filter(pk__in=subscription_ids)
@@ -195,8 +209,11 @@ def billing_batch_run(
     lookup.late_candidates = late_candidate_ids(subscription_ids=ids, now=now)
     lookup.credit_customers = customers_with_credits_ids(subscription_ids=ids)
     _prefetch(lookup, subscriptions, now)
-    created, errors = 0, []
+    batch = _bill_plain(ids, lookup, now)
+    created, errors = len(batch.invoices), []
     for subscription in subscriptions:
+        if subscription.pk in batch.subscription_ids:
+            continue
         try:
             created += len(
                 subscription_bill_due(subscription_id=subscription.pk, now=now, lookup=lookup)
