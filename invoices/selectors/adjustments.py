@@ -11,6 +11,7 @@ zero; what it cannot net stays on its own line. Tax is computed on every line af
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -76,33 +77,51 @@ def _spec(rate: TaxRate) -> TaxRateSpec:
     return TaxRateSpec(code=rate.code, name=rate.name, percentage=rate.percentage)
 
 
-def tax_rates_by_version(
-    *, customer_id: int, version_ids: set[int]
-) -> tuple[dict[int, list[TaxRateSpec]], list[TaxRateSpec], list[TaxRateSpec]]:
-    """(plan versions' rates by version id, the customer's rates, the organization's default
-    rates), by code: one query, as it runs once per invoice computed."""
+@dataclass(frozen=True)
+class TaxRatesKnown:
+    """The tax rates of a batch's customers and versions, read at once (``tax_rates_prefetch``);
+    a customer or version not in it has none of its own."""
+
+    by_version: dict[int, list[TaxRateSpec]]
+    by_customer: dict[int, list[TaxRateSpec]]
+    default: list[TaxRateSpec]
+
+
+def tax_rates_prefetch(*, customer_ids: set[int], version_ids: set[int]) -> TaxRatesKnown:
+    """The rates in force for any of the customers and plan versions, by code: one query."""
     customers = TaxRate.customers.through.objects.filter(
-        taxrate_id=OuterRef("pk"), customer_id=customer_id
-    )
+        taxrate_id=OuterRef("pk"), customer_id__in=customer_ids or {0}
+    ).values("customer_id")
     versions = TaxRate.plan_versions.through.objects.filter(
-        taxrate_id=OuterRef("pk"), planversion_id__in=version_ids
+        taxrate_id=OuterRef("pk"), planversion_id__in=version_ids or {0}
     ).values("planversion_id")
     rates = (
-        TaxRate.objects.annotate(for_customer=Exists(customers), versions=ArraySubquery(versions))
-        .filter(Q(is_default=True) | Q(for_customer=True) | Q(Exists(versions)))
+        TaxRate.objects.annotate(
+            customer_ids=ArraySubquery(customers), version_ids=ArraySubquery(versions)
+        )
+        .filter(Q(is_default=True) | Q(Exists(customers)) | Q(Exists(versions)))
         .order_by("code")
     )
-    by_version: dict[int, list[TaxRateSpec]] = {}
-    customer: list[TaxRateSpec] = []
-    default: list[TaxRateSpec] = []
+    known = TaxRatesKnown(by_version={}, by_customer={}, default=[])
     for rate in rates:
-        for version_id in rate.versions or ():  # NULL when no version is asked about
-            by_version.setdefault(version_id, []).append(_spec(rate))
-        if rate.for_customer:
-            customer.append(_spec(rate))
+        spec = _spec(rate)
+        for version_id in rate.version_ids or ():
+            known.by_version.setdefault(version_id, []).append(spec)
+        for customer_id in rate.customer_ids or ():
+            known.by_customer.setdefault(customer_id, []).append(spec)
         if rate.is_default:
-            default.append(_spec(rate))
-    return by_version, customer, default
+            known.default.append(spec)
+    return known
+
+
+def tax_rates_by_version(
+    *, customer_id: int, version_ids: set[int], known: TaxRatesKnown | None = None
+) -> tuple[dict[int, list[TaxRateSpec]], list[TaxRateSpec], list[TaxRateSpec]]:
+    """(plan versions' rates by version id, the customer's rates, the organization's default
+    rates), by code: from ``known`` when a batch read them, else one query."""
+    known = known or tax_rates_prefetch(customer_ids={customer_id}, version_ids=version_ids)
+    by_version = {v: known.by_version[v] for v in version_ids if v in known.by_version}
+    return by_version, known.by_customer.get(customer_id, []), known.default
 
 
 def netted_amounts(lines: Sequence[LineDraft]) -> list[Decimal]:
@@ -128,6 +147,7 @@ def adjustments_compute(
     currency: str,
     lines: Sequence[LineDraft],
     applied: Sequence[AppliedCoupon],
+    known_rates: TaxRatesKnown | None = None,
 ) -> Adjusted | None:
     """Coupons then taxes over ``lines`` (keys are their indexes); None when there is nothing
     to adjust."""
@@ -135,7 +155,7 @@ def adjustments_compute(
         return None
     version_ids = {line.version_id for line in lines if line.version_id is not None}
     by_version, customer_rates, default_rates = tax_rates_by_version(
-        customer_id=customer.pk, version_ids=version_ids
+        customer_id=customer.pk, version_ids=version_ids, known=known_rates
     )
     if not applied and not (by_version or customer_rates or default_rates):
         return None
@@ -213,19 +233,43 @@ def add_on_rate_specs(add_on_ids: Sequence[int]) -> dict[int, list[TaxRateSpec]]
     return rates
 
 
+def coupon_customers_ids(*, customer_ids: set[int]) -> set[int]:
+    """Which of the customers hold an active coupon (one query, for a batch)."""
+    return set(
+        AppliedCoupon.objects.filter(
+            customer_id__in=customer_ids, status=AppliedCoupon.Status.ACTIVE
+        ).values_list("customer_id", flat=True)
+    )
+
+
 def coupon_and_tax_lines(
-    *, customer: Customer, currency: str, lines: Sequence[LineDraft]
+    *,
+    customer: Customer,
+    currency: str,
+    lines: Sequence[LineDraft],
+    coupon_customers: set[int] | None = None,
+    known_rates: TaxRatesKnown | None = None,
 ) -> list[LineDraft]:
     """The coupon lines (negative, one per coupon that gave something) and the tax lines (one
     per rate) to add after ``lines``. Fixed coupons in another currency wait for an invoice in
-    theirs."""
+    theirs. A batch passes what it read at once: the customers holding active coupons
+    (``coupon_customers``, others are not asked) and the rates (``known_rates``)."""
+    in_force = (
+        []
+        if coupon_customers is not None and customer.pk not in coupon_customers
+        else applied_coupons_in_force(customer_id=customer.pk)
+    )
     applied = [
         a
-        for a in applied_coupons_in_force(customer_id=customer.pk)
+        for a in in_force
         if a.coupon.kind == Coupon.Kind.PERCENTAGE or a.coupon.currency == currency
     ]
     adjusted = adjustments_compute(
-        customer=customer, currency=currency, lines=lines, applied=applied
+        customer=customer,
+        currency=currency,
+        lines=lines,
+        applied=applied,
+        known_rates=known_rates,
     )
     if adjusted is None:
         return []

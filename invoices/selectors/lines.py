@@ -41,8 +41,13 @@ def period_lines(*, subscription: Subscription, **kwargs: Any) -> list[LineDraft
     and tax lines (``invoices.selectors.adjustments``): the one place an invoice's lines are
     computed, for drafts, previews and finalization alike."""
     lines = priced_lines(subscription=subscription, **kwargs)
+    lookup = kwargs.get("lookup")
     return lines + coupon_and_tax_lines(
-        customer=subscription.customer, currency=subscription.version.currency, lines=lines
+        customer=subscription.customer,
+        currency=subscription.version.currency,
+        lines=lines,
+        coupon_customers=lookup.coupon_customers if lookup else None,
+        known_rates=lookup.tax_rates if lookup else None,
     )
 
 

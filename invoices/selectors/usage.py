@@ -48,7 +48,9 @@ class UsageLookup:
     - ``late_candidates``: subscriptions with recent finalized period invoices (the only ones
       that can have late usage to adjust);
     - ``credit_customers``: customers (by id) with credit grants (the only ones whose invoices
-      can apply credits).
+      can apply credits);
+    - ``coupon_customers``: customers (by id) with active coupons, and ``tax_rates``: the tax
+      rates of the batch's customers and versions (``invoices.selectors.adjustments``).
 
     ``None`` means "not known": the caller reads it per subscription.
     """
@@ -59,6 +61,8 @@ class UsageLookup:
         self.plain: set[int] | None = None
         self.late_candidates: set[int] | None = None
         self.credit_customers: set[int] | None = None
+        self.coupon_customers: set[int] | None = None
+        self.tax_rates: Any = None  # a TaxRatesKnown, when a batch read them at once
         self.pricing_by_version: dict[int, Any] = {}
 
     def metric(self, metric_id: int) -> BillableMetric:

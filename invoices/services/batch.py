@@ -29,13 +29,22 @@ from billing_site.core.audit import actor_label, actor_user, jsonable
 from billing_site.core.audit_bulk import AuditRecord, audit_log_write_many
 from credits.models import CreditGrant
 from invoices.calculations import LineDraft, invoice_total
-from invoices.models import Invoice, InvoiceEvent, InvoiceKind, InvoiceLine, InvoiceStatus
+from invoices.models import (
+    AppliedCoupon,
+    Invoice,
+    InvoiceEmailEvent,
+    InvoiceEvent,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceStatus,
+)
 from invoices.selectors.lines import period_lines
 from invoices.selectors.usage import UsageLookup
 from invoices.services.batch_finalize import invoices_finalize_many
 from invoices.services.billing import line_rows
+from invoices.services.emails import invoice_email_schedule
 from invoices.services.lifecycle import invoice_finalize
-from plans.models import Subscription
+from plans.models import Customer, Subscription
 from plans.services.periods import (
     next_period,
     period_advance_is_plain,
@@ -101,23 +110,41 @@ def _draft(subscription: Subscription, lines: list[LineDraft], now: datetime) ->
     )
 
 
-def _finalize_due(invoices: list[Invoice], *, now: datetime, actor: Any) -> None:
-    """Finalize the drafts without grace days: in bulk, except those of customers holding
-    credit grants, which go through ``invoice_finalize`` itself (finalization settles what the
-    credits covered, and that stays in one place)."""
-    due = [invoice for invoice in invoices if invoice.finalize_after <= now]
-    with_credits = set(
-        CreditGrant.objects.filter(customer_id__in={invoice.customer_id for invoice in due})
-        .values_list("customer_id", flat=True)
-        .distinct()
+def _one_by_one_customers(customer_ids: set[int]) -> set[int]:
+    """Customers whose finalization does more than number and date the invoice: holding credit
+    grants (settling what the credits covered) or coupons (redeeming them). Those invoices go
+    through ``invoice_finalize`` itself, so that each rule stays in one place."""
+    with_credits = CreditGrant.objects.filter(customer_id__in=customer_ids).values_list(
+        "customer_id", flat=True
     )
-    invoices_finalize_many(
-        invoices=[invoice for invoice in due if invoice.customer_id not in with_credits],
+    with_coupons = AppliedCoupon.objects.filter(
+        customer_id__in=customer_ids, status=AppliedCoupon.Status.ACTIVE
+    ).values_list("customer_id", flat=True)
+    return set(with_credits.union(with_coupons))
+
+
+def _finalize_due(invoices: list[Invoice], *, now: datetime, actor: Any) -> None:
+    """Finalize the drafts without grace days: in bulk, except those of the customers
+    ``_one_by_one_customers`` names; then record the "finalized" e-mails of the bulk ones (for
+    customers with an address, as ``invoice_finalize`` does)."""
+    due = [invoice for invoice in invoices if invoice.finalize_after <= now]
+    if not due:
+        return
+    customer_ids = {invoice.customer_id for invoice in due}
+    one_by_one = _one_by_one_customers(customer_ids)
+    finalized = invoices_finalize_many(
+        invoices=[invoice for invoice in due if invoice.customer_id not in one_by_one],
         now=now,
         actor=actor,
     )
+    with_address = set(
+        Customer.objects.filter(pk__in=customer_ids).exclude(email="").values_list("pk", flat=True)
+    )
+    for invoice in finalized:
+        if invoice.customer_id in with_address:
+            invoice_email_schedule(invoice=invoice, event=InvoiceEmailEvent.FINALIZED, actor=actor)
     for invoice in due:
-        if invoice.customer_id in with_credits:
+        if invoice.customer_id in one_by_one:
             invoice_finalize(invoice=invoice, actor=actor, now=now, recompute=False)
 
 

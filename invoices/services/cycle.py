@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from billing_site.core.exceptions import ConflictError
 from invoices.models import BillingRun, Invoice, InvoiceKind, InvoiceStatus
+from invoices.selectors.adjustments import coupon_customers_ids, tax_rates_prefetch
 from invoices.selectors.billing import plain_subscription_ids
 from invoices.selectors.credits import customers_with_credits_ids
 from invoices.selectors.lines import late_candidate_ids
@@ -208,6 +209,12 @@ def billing_batch_run(
     lookup.plain = plain_subscription_ids(ids)
     lookup.late_candidates = late_candidate_ids(subscription_ids=ids, now=now)
     lookup.credit_customers = customers_with_credits_ids(subscription_ids=ids)
+    customer_ids = {subscription.customer_id for subscription in subscriptions}
+    lookup.coupon_customers = coupon_customers_ids(customer_ids=customer_ids)
+    lookup.tax_rates = tax_rates_prefetch(
+        customer_ids=customer_ids,
+        version_ids={subscription.version_id for subscription in subscriptions},
+    )
     _prefetch(lookup, subscriptions, now)
     batch = _bill_plain(ids, lookup, now)
     created, errors = len(batch.invoices), []

@@ -11,15 +11,17 @@ from django.test.utils import CaptureQueriesContext
 from billing_site.core.models import AuditLogEntry
 from credits.models import CreditGrant
 from credits.services import credit_definition_set
-from invoices.models import Invoice, InvoiceEvent, InvoiceStatus
+from invoices.models import CouponRedemption, Invoice, InvoiceEmail, InvoiceEvent, InvoiceStatus
 from invoices.selectors.billing import plain_subscription_ids
 from invoices.selectors.lines import late_candidate_ids
 from invoices.selectors.usage import UsageLookup
 from invoices.services import billing_batch_run, invoice_create_for_period, subscription_bill_due
 from invoices.services.batch import subscriptions_bill_plain
-from plans.models import Subscription
+from invoices.services.coupons import coupon_apply
+from plans.models import Customer, Subscription
 from plans.services import plan_version_publish, subscription_override_create
 from tests.entitlements.factories import plan_with_feature
+from tests.invoices.adjustment_factories import make_coupon
 from tests.invoices.factories import plan_version, send_tokens, subscribe, utc
 from tests.plans.factories import make_customer, make_subscription
 
@@ -283,5 +285,35 @@ def test_the_statements_of_a_batch_do_not_grow_with_its_size():
     large = _statements_for_batch("large", 8)
 
     assert small == large
-    assert small <= 30
+    assert small <= 34  # usage, pricing, coupons, tax rates, credits, writes: per batch
     assert Invoice.objects.filter(status=InvoiceStatus.FINALIZED).count() == 12
+
+
+def test_the_batch_path_redeems_coupons_and_records_the_finalized_email_like_the_one_by_one_path():
+    # given twins with the same $20-off coupon and an e-mail address, and the same usage
+
+    version = plan_version()
+    make_coupon("welcome", amount="20.00")
+    twins = []
+    for name in ("batch", "single"):
+        twins.append(subscribe(version, name, started_at=JAN_1))
+        customer = Customer.objects.get(external_id=name)
+        Customer.objects.filter(pk=customer.pk).update(email=f"{name}@example.com")
+        coupon_apply(customer=customer, code="welcome", now=JAN_1)
+        send_tokens(name, 5000, at=utc(2026, 1, 15))
+    batch, single = twins
+
+    # when one is billed by the batch path and the other one by one
+    subscriptions_bill_plain(subscription_ids=[batch.pk], lookup=_lookup([batch.pk]), now=FEB_1)
+    subscription_bill_due(subscription_id=single.pk, now=FEB_1)
+
+    # then both invoices take the coupon once, are finalized, and record one "finalized" e-mail
+    for subscription in (batch, single):
+        invoice = _invoice_of(subscription)
+        coupon_lines = list(invoice.lines.filter(kind="coupon").values_list("amount", flat=True))
+        assert (invoice.status, coupon_lines) == ("finalized", [Decimal("-20.00")])
+        assert CouponRedemption.objects.filter(invoice=invoice).count() == 1
+        assert list(
+            InvoiceEmail.objects.filter(invoice=invoice).values_list("event", flat=True)
+        ) == ["finalized"]
+    assert _invoice_of(batch).total == _invoice_of(single).total
