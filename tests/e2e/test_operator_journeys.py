@@ -194,7 +194,7 @@ def test_finance_reads_the_last_invoice_then_cancels_the_subscription_from_its_p
 
     # then: the invoice's lines and total, in the currency's own form
     expect(page.locator(".field-total_text")).to_contain_text("$169.00")
-    expect(page.locator(".inline-group")).to_contain_text("0 – 1,000: 1,000 × 0.02 = 20")
+    expect(page.locator("#lines-group")).to_contain_text("0 – 1,000: 1,000 × 0.02 = 20")
     screenshot(page, "invoice")
 
     # when: back on the subscription, it is cancelled now, with a reason
