@@ -51,7 +51,7 @@ INSERT INTO invoices_invoice
     (customer_id, subscription_id, version_id, kind, status, number, currency, period_start,
      period_end, nominal_period_end, total, issued_at, computed_at, finalize_after,
      finalized_at, due_at, paid_at, payment_status, stripe_payment_intent_id, stripe_error,
-     created_at, updated_at)
+     idempotency_digest, created_at, updated_at)
 SELECT s.customer_id, s.id, s.version_id, 'period', period.status,
        CASE WHEN period.status = 'draft' THEN NULL ELSE 'BENCH-' || m || '-' || s.id END,
        'USD', period_start, period_end, period_end,
@@ -64,7 +64,7 @@ SELECT s.customer_id, s.id, s.version_id, 'period', period.status,
        CASE WHEN period.status = 'paid' THEN 'succeeded'
             WHEN period.status = 'finalized' AND mod(s.id, 40) < 2 THEN 'failed'
             WHEN period.status = 'finalized' THEN 'pending' ELSE '' END,
-       '', '', period_end, period_end
+       '', '', '', period_end, period_end
 FROM plans_subscription AS s
 CROSS JOIN generate_series(0, %(months)s - 1) AS m
 CROSS JOIN LATERAL (
