@@ -237,7 +237,7 @@ def test_each_filter_row_shows_its_own_example(admin_client, draft):
     assert '<input type="text" name="filters-0-price-amount" value="0.01"' in html
     assert (
         '<output class="example-sentence filter-example" aria-live="polite">'
-        "1,500 units cost 15.00 USD</output>"
+        "1,500 units cost $15.00</output>"
     ) in html
 
 

@@ -70,7 +70,7 @@ def test_publish_asks_for_confirmation_listing_what_freezes(admin_client, starte
     html = page.content.decode()
     assert "freezes everything below" in html
     assert "api_calls" in html
-    assert "1,500 units cost 5.00 USD" in html
+    assert "1,500 units cost $5.00" in html
     assert 'value="Yes, publish version 1"' in html
     starter_draft.refresh_from_db()
     assert starter_draft.status == PlanVersion.Status.DRAFT
