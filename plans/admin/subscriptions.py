@@ -14,7 +14,6 @@ from django.utils.html import format_html, format_html_join
 from billing_site.core.admin_confirm import confirm_action
 from billing_site.core.admin_views import admin_path
 from plans.admin._base import ServiceAdmin
-from plans.admin.display import plain
 from plans.admin.migration import migration_flow
 from plans.admin.override_views import override_add, override_preview
 from plans.admin.overrides import OverrideInline, override_end
@@ -35,7 +34,7 @@ CHANGE_FIELDS += ["scheduled_version", "scheduled_change_at"]
 
 class VersionChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: PlanVersion) -> str:
-        price = f"{plain(obj.base_fee)} {obj.currency} / {obj.interval}"
+        price = f"{money_text(obj.base_fee, obj.currency)} / {obj.interval}"
         return f"{obj.plan.name} ({obj.plan.code}) v{obj.number}: {price}"
 
 

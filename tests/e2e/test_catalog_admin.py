@@ -66,8 +66,8 @@ def test_operator_builds_a_graduated_plan_publishes_it_redrafts_it_and_compares(
     changed = page.locator("#diff-fields tr.plans-diff-changed")
     expect(changed).to_have_count(1)
     expect(changed).to_contain_text("Base fee")
-    expect(changed).to_contain_text("19 USD")
-    expect(changed).to_contain_text("24 USD")
+    expect(changed).to_contain_text("$19.00")
+    expect(changed).to_contain_text("$24.00")
     expect(page.locator("#content")).to_contain_text("Unchanged: api_calls")
     versions = PlanVersion.objects.filter(plan__code="starter").order_by("number")
     assert [(v.number, v.status) for v in versions] == [(1, "published"), (2, "draft")]
