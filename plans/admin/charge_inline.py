@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from plans.models import Charge, PlanVersion
+from plans.sentences import money_text
 from plans.services import charge_update
 
 PRICE_FIELDS = ["metric", "charge_model", "pricing", "example", "edit_price"]
@@ -19,12 +20,19 @@ INLINE_EDITABLE = ["invoice_display_name", "min_amount", "prorated"]
 
 
 class DraftChargeEditing:
-    fields = [*PRICE_FIELDS, *INLINE_EDITABLE]
+    def get_fields(self, request: HttpRequest, obj: PlanVersion | None = None) -> list:
+        if obj is not None and obj.is_draft:
+            return [*PRICE_FIELDS, *INLINE_EDITABLE]
+        return [*PRICE_FIELDS, "invoice_display_name", "minimum", "prorated"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: PlanVersion | None = None) -> list:
         if obj is not None and obj.is_draft:
             return list(PRICE_FIELDS)
-        return [*PRICE_FIELDS, *INLINE_EDITABLE]
+        return [*PRICE_FIELDS, "invoice_display_name", "minimum", "prorated"]
+
+    @admin.display(description="Minimum per period")
+    def minimum(self, obj: Charge) -> str:
+        return money_text(obj.min_amount, obj.version.currency)
 
     def has_change_permission(self, request: HttpRequest, obj: PlanVersion | None = None) -> bool:
         editable = obj is None or obj.is_draft

@@ -1,6 +1,7 @@
 """The catalog you can scan: prices in sentences, money in the currency's form, charges edited
 on the draft's page, metrics with the plans that use them."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -8,6 +9,7 @@ from django.urls import reverse
 
 from billing_site.core.models import AuditLogEntry
 from plans.models import Charge
+from plans.services import charge_update, plan_version_publish
 from tests.plans.admin.conftest import form_data
 from tests.plans.factories import make_metric, make_plan, make_version
 
@@ -113,3 +115,18 @@ def test_the_metrics_list_shows_the_plans_using_each_metric(admin_client, starte
         in html
     )
     assert "no plan" in html
+
+
+def test_a_charges_minimum_is_money_on_the_charge_list_and_a_published_version(
+    admin_client, starter_draft
+):
+    # given
+    charge_update(charge=starter_draft.charges.get(), data={"min_amount": Decimal("5")})
+    version = plan_version_publish(version=starter_draft)
+    # when
+    charges = admin_client.get(reverse("admin:plans_charge_changelist"))
+    page = admin_client.get(reverse("admin:plans_planversion_change", args=[version.pk]))
+    # then
+    for html in (charges.content.decode(), page.content.decode()):
+        assert re.search(r'<td class="field-minimum">\s*(<p>)?\$5\.00', html)
+        assert "5.0000" not in html
