@@ -10,7 +10,7 @@ from django.utils import timezone
 from plans.models import Subscription, SubscriptionOverride
 from plans.services import subscription_override_create
 from tests.plans.admin.conftest import form_data, tier_rows
-from tests.plans.factories import make_customer, make_subscription
+from tests.plans.factories import make_customer, make_feature, make_subscription
 
 pytestmark = pytest.mark.django_db
 
@@ -196,3 +196,53 @@ def test_the_live_example_prices_the_discount_on_the_plan_price(admin_client, su
     assert body["ok"] is True
     assert body["sentence"] == "3,000 units cost $10.00 after 50% off"
     assert Decimal(body["breakdown"][1]["amount"]) == Decimal("10")
+
+
+@pytest.mark.parametrize(
+    ("_case", "feature_kind", "fields", "value"),
+    [
+        ("a boolean switched off", "boolean", {"feature_enabled": "no"}, {"enabled": False}),
+        ("a static value", "static", {"feature_value": "20"}, {"value": "20"}),
+        (
+            "a metered limit and cap",
+            "metered",
+            {"feature_limit": "5000", "cap": "soft"},
+            {"limit": "5000", "cap": "soft"},
+        ),
+        ("unlimited", "metered", {"feature_unlimited": "on"}, {"limit": None}),
+    ],
+)
+def test_a_feature_value_is_set_with_fields(
+    admin_client, subscription, _case, feature_kind, fields, value
+):
+    # given
+    feature = make_feature(f"f-{feature_kind}", kind=feature_kind)
+    data = posted(admin_client, subscription, kind="feature", reason="deal", **fields)
+    data["feature"] = str(feature.pk)
+    # when
+    response = admin_client.post(add_url(subscription), data)
+    # then
+    assert response.status_code == 302
+    override = SubscriptionOverride.objects.get(subscription=subscription)
+    assert (override.feature_id, override.value) == (feature.pk, value)
+
+
+def test_a_credit_allowance_is_set_with_fields(admin_client, subscription):
+    # given
+    feature = make_feature("calls", kind="metered")
+    data = posted(
+        admin_client,
+        subscription,
+        kind="credit",
+        reason="deal",
+        feature=str(feature.pk),
+        refill_amount="1000",
+        expiry_days="30",
+        renew_on_billing="yes",
+    )
+    # when
+    response = admin_client.post(add_url(subscription), data)
+    # then
+    assert response.status_code == 302
+    override = SubscriptionOverride.objects.get(subscription=subscription)
+    assert override.value == {"refill_amount": "1000", "expiry_days": 30, "renew_on_billing": True}
