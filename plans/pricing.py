@@ -36,8 +36,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Context, Decimal, Inexact, InvalidOperation, localcontext
+from decimal import Context, Decimal, Inexact, InvalidOperation, localcontext
 from typing import Any, Literal, get_args
+
+from billing_site.core.money import format_money
 
 ChargeModel = Literal["standard", "package", "graduated", "volume", "percentage"]
 CHARGE_MODELS: tuple[str, ...] = get_args(ChargeModel)
@@ -181,11 +183,11 @@ def validate_properties(model: ChargeModel, properties: Mapping[str, Any]) -> di
 def example_sentence(
     model: ChargeModel, properties: Mapping[str, Any], units: Decimal, currency: str = "USD"
 ) -> str:
-    """The admin's live example, e.g. "1,500 units cost 25.00 USD" (amount rounded half-up)."""
+    """The admin's live example, e.g. "1,500 units cost $25.00" (the amount rounded half-up to
+    the currency's minor unit and written in its own form)."""
     result = price(model, properties, units)
-    shown = result.amount.quantize(Decimal("0.01"), ROUND_HALF_UP, Context(prec=200))
     noun = "unit costs" if result.units == 1 else "units cost"
-    return f"{_grouped(result.units)} {noun} {shown:,} {currency}"
+    return f"{_grouped(result.units)} {noun} {format_money(result.amount, currency)}"
 
 
 # --- pricing -------------------------------------------------------------------------------

@@ -3,6 +3,6 @@
 Importing the modules registers their ModelAdmins. Every write goes through ``plans.services``.
 """
 
-from plans.admin import catalog, charges, customers, features, subscriptions
+from plans.admin import catalog, charges, customers, features, metric_usage, subscriptions
 
-__all__ = ["catalog", "charges", "customers", "features", "subscriptions"]
+__all__ = ["catalog", "charges", "customers", "features", "metric_usage", "subscriptions"]

@@ -19,6 +19,8 @@ from django.utils.html import format_html
 from billing_site.core.admin_views import admin_path
 from plans.admin import version_views
 from plans.admin._base import ServiceAdmin, changed_data
+from plans.admin.catalog_text import BaseFeeColumn, PlanPriceColumn
+from plans.admin.charge_inline import DraftChargeEditing, charge_rows_save
 from plans.admin.display import charge_properties_html, example_text
 from plans.admin.features import PlanFeatureInline
 from plans.admin.forms import PLAN_FEATURE_FIELDS, VERSION_FIELDS
@@ -79,9 +81,9 @@ class PlanForm(forms.ModelForm):
                 self.fields.pop(name)
 
 
-class VersionInline(admin.TabularInline):
+class VersionInline(BaseFeeColumn, admin.TabularInline):
     model = PlanVersion
-    fields = ["number", "status", "currency", "interval", "base_fee", "live_subscriptions"]
+    fields = ["number", "status", "currency", "base_fee_money", "live_subscriptions"]
     readonly_fields = fields
     extra = 0
     show_change_link = True
@@ -109,9 +111,9 @@ class VersionInline(admin.TabularInline):
 
 
 @admin.register(Plan)
-class PlanAdmin(ServiceAdmin):
+class PlanAdmin(PlanPriceColumn, ServiceAdmin):
     form = PlanForm
-    list_display = ["code", "name", "latest_published", "draft", "live_subscriptions"]
+    list_display = ["code", "name", "price", "latest_published", "draft", "live_subscriptions"]
     list_display_links = ["code", "name"]
     search_fields = ["code", "name"]
     search_help_text = "Search by code or name."
@@ -231,10 +233,8 @@ class PlanAdmin(ServiceAdmin):
         return super().render_change_form(request, context, add, change, **kw)
 
 
-class ChargeInline(admin.TabularInline):
+class ChargeInline(DraftChargeEditing, admin.TabularInline):
     model = Charge
-    fields = ["metric", "charge_model", "pricing", "example", "invoice_display_name", "min_amount"]
-    readonly_fields = fields
     extra = 0
     show_change_link = True
     verbose_name_plural = "Charges"
@@ -252,9 +252,6 @@ class ChargeInline(admin.TabularInline):
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # charges are added with their own form ("Add charge")
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         editable = obj is None or obj.is_draft
@@ -281,7 +278,7 @@ class PlanVersionForm(forms.ModelForm):
 
 
 @admin.register(PlanVersion)
-class PlanVersionAdmin(ServiceAdmin):
+class PlanVersionAdmin(BaseFeeColumn, ServiceAdmin):
     form = PlanVersionForm
     list_display = [
         "__str__",
@@ -289,8 +286,7 @@ class PlanVersionAdmin(ServiceAdmin):
         "number",
         "status",
         "currency",
-        "interval",
-        "base_fee",
+        "base_fee_money",
         "charge_count",
         "live_subscriptions",
     ]
@@ -376,6 +372,8 @@ class PlanVersionAdmin(ServiceAdmin):
                 charge_delete(charge=deleted, actor=request.user)
             elif isinstance(deleted, PlanFeature):
                 plan_feature_remove(plan_feature=deleted, actor=request.user)
+        if formset.model is Charge:
+            charge_rows_save(request, formset)
         if formset.model is not PlanFeature:
             return
         for row in formset.forms:

@@ -28,6 +28,7 @@ from plans.admin.forms import MODEL_FIELDS, PROPERTY_FIELDS, ChargeExampleForm, 
 from plans.models import Charge, PlanVersion
 from plans.pricing import PricingError, example_sentence, price
 from plans.pricing_groups import grouping_keys
+from plans.sentences import money_text
 from plans.services import charge_create, charge_delete, charge_update
 
 CHARGE_FIELDS = (
@@ -71,7 +72,7 @@ def _form_messages(form: forms.Form) -> list[str]:
 @admin.register(Charge)
 class ChargeAdmin(ServiceAdmin):
     form = ChargeForm
-    list_display = ["__str__", "version", "metric", "charge_model", "summary", "min_amount"]
+    list_display = ["__str__", "version", "metric", "charge_model", "summary", "minimum"]
     list_filter = ["charge_model", "version__status", "version__plan"]
     list_select_related = ["version__plan", "metric"]
     search_fields = ["metric__code", "version__plan__code", "invoice_display_name"]
@@ -146,6 +147,10 @@ class ChargeAdmin(ServiceAdmin):
     @admin.display(description="Pricing")
     def summary(self, obj: Charge) -> str:
         return charge_summary_line(obj, obj.version.currency)
+
+    @admin.display(description="Minimum per period", ordering="min_amount")
+    def minimum(self, obj: Charge) -> str:
+        return money_text(obj.min_amount, obj.version.currency)
 
     @admin.display(description="Pricing")
     def pricing(self, obj: Charge) -> str:

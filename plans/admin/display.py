@@ -13,6 +13,7 @@ from plans.charge_filters import filter_label, filters_by_specificity
 from plans.models import Charge, Feature, PlanFeature
 from plans.pricing import PricingError, example_sentence
 from plans.pricing_groups import grouping_keys
+from plans.sentences import money_text, price_sentence, unit_price_text
 
 TIERED_MODELS = ("graduated", "volume")
 DEFAULT_EXAMPLE_UNITS = Decimal("1500")
@@ -71,7 +72,12 @@ def tier_range(tier: dict[str, Any]) -> str:
 
 
 def charge_summary(charge_model: str, properties: dict[str, Any], currency: str = "") -> str:
-    """One line, e.g. "0.01 USD per unit, first 700 free" or "0 – 1,000: 0; 1,001 and up: 0.01"."""
+    """One line, e.g. "$0.01 per unit, first 700 free" or "0–1,000 free, then $0.01 per unit"
+    (money in the currency's own form); without a currency, bare numbers."""
+    if currency:
+        return price_sentence(
+            charge_model, properties if isinstance(properties, dict) else {}, currency
+        )
     unit = f" {currency}" if currency else ""
     props = properties if isinstance(properties, dict) else {}
     free = props.get("free_units")
@@ -137,8 +143,15 @@ def example_text(
         return f"No example: {error.message}"
 
 
-def tiers_table(charge_model: str, properties: dict[str, Any]) -> SafeString:
+def tiers_table(charge_model: str, properties: dict[str, Any], currency: str = "") -> SafeString:
     tiers = tiers_of(charge_model, properties)
+
+    def per_unit(value: Any) -> str:
+        return unit_price_text(value, currency) if currency else plain(value)
+
+    def flat(value: Any) -> str:
+        return money_text(value or 0, currency) if currency else plain(value or 0)
+
     rows = format_html_join(
         "",
         "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -147,8 +160,8 @@ def tiers_table(charge_model: str, properties: dict[str, Any]) -> SafeString:
                 index,
                 plain(tier.get("from_value")),
                 "∞" if tier.get("to_value") in (None, "") else plain(tier.get("to_value")),
-                plain(tier.get("per_unit_amount")),
-                plain(tier.get("flat_amount") or 0),
+                per_unit(tier.get("per_unit_amount")),
+                flat(tier.get("flat_amount")),
             )
             for index, tier in enumerate(tiers, start=1)
         ),
@@ -166,7 +179,7 @@ def _price_html(charge_model: str, properties: dict[str, Any], currency: str) ->
     keys = grouping_keys(properties)
     grouped = format_html("<p>Priced separately per {}.</p>", " × ".join(keys)) if keys else ""
     if charge_model in TIERED_MODELS:
-        return format_html("{}{}", tiers_table(charge_model, properties), grouped)
+        return format_html("{}{}", tiers_table(charge_model, properties, currency), grouped)
     return format_html("{}{}", charge_summary(charge_model, properties, currency), grouped)
 
 

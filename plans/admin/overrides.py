@@ -1,10 +1,9 @@
-"""Overrides on the subscription page: the ones in force or scheduled (read-only, each with an
-"End now…" link), a row form to add one through ``subscription_override_create``, and the page
-that ends one through ``subscription_override_end``."""
+"""Overrides on the subscription page: the ones in force or scheduled, each as a sentence with an
+"End now…" link, a link to the page that adds one (``plans/admin/override_views.py``), and the
+page that ends one through ``subscription_override_end``."""
 
 from typing import Any
 
-from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
@@ -16,58 +15,57 @@ from django.utils.html import format_html
 
 from billing_site.core.exceptions import ApplicationError
 from plans.admin._base import error_text
-from plans.models import Charge, Subscription, SubscriptionOverride
+from plans.models import SubscriptionOverride
+from plans.sentences import override_sentence
 from plans.services import subscription_override_end
 
-VALUE_HELP = (
-    'JSON. Base fee: {"amount": "39.00"}. Charge: {"properties": {...}} in the charge model\'s '
-    'schema. Feature: {"enabled": false}, {"value": 20} or {"limit": "5000"} (null: unlimited).'
-)
+
+def override_target(override: SubscriptionOverride) -> str:
+    """What the override changes, named as on the invoice: "API calls", "Single sign-on"."""
+    if override.charge_id:
+        return override.charge.invoice_display_name or override.charge.metric.name
+    return override.feature.name if override.feature_id else ""
 
 
-class OverrideAddForm(forms.ModelForm):
-    value = forms.JSONField(
-        help_text=VALUE_HELP, widget=forms.Textarea(attrs={"rows": 2, "cols": 32})
+def override_text(override: SubscriptionOverride) -> str:
+    """The override as a sentence, its window in the site's time zone."""
+    charge = override.charge if override.charge_id else None
+
+    def local(moment: Any) -> Any:
+        return None if moment is None else timezone.localtime(moment)
+
+    return override_sentence(
+        kind=override.kind,
+        value=override.value or {},
+        currency=override.subscription.version.currency,
+        target=override_target(override),
+        charge_model=charge.charge_model if charge else "",
+        valid_from=local(override.valid_from),
+        valid_until=local(override.valid_until),
     )
-
-    class Meta:
-        model = SubscriptionOverride
-        fields = ("kind", "charge", "feature", "value", "valid_from", "valid_until", "reason")
-        widgets = {"reason": forms.TextInput(attrs={"size": 24})}
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        kind, charge, feature = cleaned.get("kind"), cleaned.get("charge"), cleaned.get("feature")
-        Kind = SubscriptionOverride.Kind
-        if kind == Kind.CHARGE and charge is None:
-            self.add_error("charge", "Choose the charge this override changes.")
-        if kind != Kind.CHARGE and charge is not None:
-            self.add_error("charge", "Only a charge override names a charge.")
-        if kind == Kind.FEATURE and feature is None:
-            self.add_error("feature", "Choose the feature this override changes.")
-        if kind in (Kind.BASE_FEE, Kind.CHARGE) and feature is not None:
-            self.add_error("feature", f"A {kind} override names no feature.")
-        if cleaned.get("value") is not None and not isinstance(cleaned["value"], dict):
-            self.add_error("value", 'Give a JSON object, e.g. {"amount": "39.00"}.')
-        return cleaned
 
 
 class OverrideInline(admin.TabularInline):
+    """The overrides, each as a sentence, with a link to the page that adds one."""
+
     model = SubscriptionOverride
-    fields = ["kind", "target", "value", "valid_from", "valid_until", "reason", "by", "end"]
+    template = "admin/plans/override/inline.html"
+    fields = ["override", "reason", "by", "end"]
     readonly_fields = fields
     extra = 0
     can_delete = False
     verbose_name_plural = "Overrides"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[SubscriptionOverride]:
-        return super().get_queryset(request).select_related("charge__metric", "feature")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("charge__metric", "feature", "subscription__version")
+        )
 
-    @admin.display(description="On")
-    def target(self, obj: SubscriptionOverride) -> str:
-        if obj.charge_id:
-            return f"charge {obj.charge.metric.code}"
-        return f"feature {obj.feature.slug}" if obj.feature_id else "—"
+    @admin.display(description="Override")
+    def override(self, obj: SubscriptionOverride) -> str:
+        return override_text(obj)
 
     @admin.display(description="By")
     def by(self, obj: SubscriptionOverride) -> str:
@@ -84,40 +82,6 @@ class OverrideInline(admin.TabularInline):
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class OverrideAddInline(admin.TabularInline):
-    """New overrides only; saved by ``SubscriptionAdmin.save_formset`` through the service."""
-
-    model = SubscriptionOverride
-    form = OverrideAddForm
-    extra = 0
-    can_delete = False
-    verbose_name = "override"
-    verbose_name_plural = "Add an override (for this subscription only)"
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[SubscriptionOverride]:
-        return super().get_queryset(request).none()
-
-    def get_formset(self, request: HttpRequest, obj: Subscription | None = None, **kwargs: Any):
-        request._plans_subscription = obj  # type: ignore[attr-defined]
-        return super().get_formset(request, obj, **kwargs)
-
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        subscription = getattr(request, "_plans_subscription", None)
-        if db_field.name == "charge" and subscription is not None:
-            versions = [subscription.version_id, subscription.scheduled_version_id]
-            kwargs["queryset"] = Charge.objects.filter(version_id__in=versions).select_related(
-                "metric", "version"
-            )
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        live = obj is not None and obj.is_live
-        return live and super().has_add_permission(request, obj)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -163,11 +127,7 @@ def override_end(
         "title": f"End override #{override.pk} of {subscription}?",
         "crumb_object": subscription,
         "question": "From now on the subscription is priced by its plan version again.",
-        "details": [
-            str(override),
-            f"Value: {override.value}",
-            f"Reason given: {override.reason}",
-        ],
+        "details": [override_text(override), f"Reason given: {override.reason}"],
         "back_url": back,
         "submit_label": "Yes, end it",
         "ask_reason": True,

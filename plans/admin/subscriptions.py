@@ -15,16 +15,16 @@ from billing_site.core.admin_confirm import confirm_action
 from billing_site.core.admin_views import admin_path
 from plans.admin import subscription_views
 from plans.admin._base import ServiceAdmin
-from plans.admin.display import charge_summary, plain
 from plans.admin.migration import migration_flow
-from plans.admin.overrides import OverrideAddForm, OverrideAddInline, OverrideInline, override_end
+from plans.admin.override_views import override_add, override_preview
+from plans.admin.overrides import OverrideInline, override_end
 from plans.models import PlanVersion, Subscription
 from plans.selectors import pricing_for_subscription
+from plans.sentences import money_text, price_sentence
 from plans.services import (
     subscription_cancel,
     subscription_cancellation_revoke,
     subscription_create,
-    subscription_override_create,
 )
 
 PERIOD_FIELDS = ["billing_time", "started_at", "trial_ends_at", "billing_anchor"]
@@ -35,7 +35,7 @@ CHANGE_FIELDS += ["scheduled_version", "scheduled_change_at"]
 
 class VersionChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: PlanVersion) -> str:
-        price = f"{plain(obj.base_fee)} {obj.currency} / {obj.interval}"
+        price = f"{money_text(obj.base_fee, obj.currency)} / {obj.interval}"
         return f"{obj.plan.name} ({obj.plan.code}) v{obj.number}: {price}"
 
 
@@ -135,7 +135,7 @@ class SubscriptionAdmin(ServiceAdmin):
         ]
 
     def get_inlines(self, request: HttpRequest, obj: Subscription | None) -> list:
-        return [OverrideInline, OverrideAddInline] if obj is not None else []
+        return [OverrideInline] if obj is not None else []
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
@@ -163,7 +163,7 @@ class SubscriptionAdmin(ServiceAdmin):
     @admin.display(description="Price now (version + overrides in force)")
     def price_now(self, obj: Subscription) -> str:
         pricing = pricing_for_subscription(subscription=obj, at=timezone.now())
-        base = f"Base fee {plain(pricing.base_fee)} {pricing.currency} / {pricing.interval}"
+        base = f"Base fee {money_text(pricing.base_fee, pricing.currency)} / {pricing.interval}"
         if pricing.base_fee_override_id:
             base += f" (override #{pricing.base_fee_override_id})"
         charges = format_html_join(
@@ -172,7 +172,7 @@ class SubscriptionAdmin(ServiceAdmin):
             (
                 (
                     charge.metric_code,
-                    charge_summary(charge.charge_model, dict(charge.properties), pricing.currency),
+                    price_sentence(charge.charge_model, dict(charge.properties), pricing.currency),
                     f" (override #{charge.override_id})" if charge.override_id else "",
                 )
                 for charge in pricing.charges
@@ -201,28 +201,6 @@ class SubscriptionAdmin(ServiceAdmin):
             actor=request.user,
         )
         self.adopt(obj, subscription)
-
-    def save_formset(
-        self, request: HttpRequest, form: forms.Form, formset: Any, change: bool
-    ) -> None:
-        formset.save(commit=False)  # for the change message; nothing is written here
-        if not issubclass(formset.form, OverrideAddForm):
-            return
-        for row in formset.forms:
-            data = row.cleaned_data
-            if not data or not row.has_changed():
-                continue
-            subscription_override_create(
-                subscription=form.instance,
-                kind=data["kind"],
-                value=data["value"],
-                reason=data["reason"],
-                charge=data.get("charge"),
-                feature=data.get("feature"),
-                valid_from=data.get("valid_from"),
-                valid_until=data.get("valid_until"),
-                actor=request.user,
-            )
 
     # --- actions ------------------------------------------------------------------------------
 
@@ -309,11 +287,25 @@ class SubscriptionAdmin(ServiceAdmin):
             back_url=request.get_full_path(),
         )
 
-    # --- ending an override --------------------------------------------------------------------
+    # --- adding and ending an override -------------------------------------------------------
 
     def get_urls(self) -> list:
         # Ending an override changes the price, as adding one does: the override permission.
         return [
+            admin_path(
+                self,
+                "<path:object_id>/overrides/add/",
+                lambda request, object_id: override_add(self, request, object_id),
+                name="plans_subscription_override_add",
+                permission="plans.add_subscriptionoverride",
+            ),
+            admin_path(
+                self,
+                "<path:object_id>/overrides/preview/",
+                lambda request, object_id: override_preview(self, request, object_id),
+                name="plans_subscription_override_preview",
+                permission="plans.view_subscription",
+            ),
             admin_path(
                 self,
                 "<path:object_id>/overrides/<int:override_id>/end/",

@@ -23,6 +23,7 @@ from plans.admin.forms import VERSION_FIELDS
 from plans.admin.migration import migration_flow
 from plans.models import Plan, PlanVersion, Subscription
 from plans.selectors import plan_versions_diff
+from plans.sentences import money_text
 from plans.services import (
     plan_version_archive,
     plan_version_create_draft,
@@ -93,7 +94,7 @@ def _field_rows(*versions: PlanVersion) -> list[dict[str, Any]]:
             elif isinstance(value, bool):
                 value = "yes" if value else "no"
             elif name == "base_fee":
-                value = f"{plain(value)} {version.currency}"
+                value = money_text(value, version.currency)
             values.append(value)
         rows.append(
             {
@@ -230,7 +231,7 @@ def _item_rows(changes: Any, currency: str) -> list[dict[str, Any]]:
             "old": _summary(item.old, currency),
             "new": _summary(item.new, currency),
             "fields": [
-                {"path": f.field, "old": _cell(f.old), "new": _cell(f.new)} for f in item.fields
+                {"path": f.label, "old": _cell(f.old), "new": _cell(f.new)} for f in item.fields
             ],
         }
         for item in changes

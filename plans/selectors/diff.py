@@ -1,9 +1,11 @@
 """Side-by-side comparison of two plan versions: fields, charges (by metric), features (by slug).
 
 Property changes are reported per leaf, with paths such as
-``properties.graduated_ranges[1].per_unit_amount``.
+``properties.graduated_ranges[1].per_unit_amount``, each labelled in words for the compare page
+(``change_label``: "Tier 2 price per unit").
 """
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
@@ -24,12 +26,75 @@ VERSION_DIFF_FIELDS = (
 
 ChangeKind = Literal["added", "removed", "changed"]
 
+FIELD_WORDS = {
+    "base_fee": "Base fee",
+    "base_fee_in_advance": "Base fee paid in advance",
+    "trial_days": "Trial days",
+    "invoice_grace_days": "Invoice grace days",
+    "net_payment_days": "Payment terms (days)",
+    "charge_model": "Charge model",
+    "invoice_display_name": "Invoice name",
+    "min_amount": "Minimum per period",
+    "prorated": "Prorated by day",
+    "position": "Position on the invoice",
+    "metric": "Metric",
+    "amount": "Price",
+    "free_units": "Free units",
+    "package_size": "Package size",
+    "rate": "Rate (%)",
+    "fixed_amount": "Fixed fee per transaction",
+    "free_units_per_events": "Free transactions",
+    "free_units_per_total_aggregation": "Free amount",
+    "per_transaction_min_amount": "Minimum fee per transaction",
+    "per_transaction_max_amount": "Maximum fee per transaction",
+    "grouped_by": "Priced per group of",
+    "pricing_group_keys": "Priced per group of",
+    "enabled": "Enabled",
+    "value": "Value",
+    "limit": "Limit",
+    "reset_period": "Resets",
+    "cap": "Cap",
+    "alert_thresholds": "Alert thresholds",
+}
+TIER_WORDS = {
+    "per_unit_amount": "price per unit",
+    "flat_amount": "flat amount",
+    "from_value": "from",
+    "to_value": "to",
+}
+_TIER = re.compile(r"^(?:graduated|volume)_ranges\[(\d+)\](?:\.(\w+))?$")
+_FILTER = re.compile(r"^filters\.(.+?)\.(properties\.(.+)|invoice_display_name)$")
+
+
+def _words(path: str) -> str:
+    tier = _TIER.match(path)
+    if tier:
+        number, key = int(tier.group(1)) + 1, tier.group(2)
+        return f"Tier {number} {TIER_WORDS.get(key, key)}" if key else f"Tier {number}"
+    head, _, rest = path.partition("[")
+    words = FIELD_WORDS.get(head, head.replace("_", " ").capitalize())
+    return f"{words} [{rest}" if rest else words
+
+
+def change_label(path: str) -> str:
+    """A changed leaf in words: "properties.graduated_ranges[1].per_unit_amount" -> "Tier 2
+    price per unit"; "filters.region: eu.properties.amount" -> "Filter region: eu: price"."""
+    found = _FILTER.match(path)
+    if found:
+        what = _words(found.group(3)) if found.group(3) else "Invoice name"
+        return f"Filter {found.group(1)}: {what[0].lower()}{what[1:]}"
+    return _words(path.removeprefix("properties."))
+
 
 @dataclass(frozen=True)
 class FieldChange:
     field: str
     old: Any
     new: Any
+
+    @property
+    def label(self) -> str:
+        return change_label(self.field)
 
 
 @dataclass(frozen=True)

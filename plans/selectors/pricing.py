@@ -17,6 +17,7 @@ from django.db.models import F, Q
 from billing_site.core.exceptions import NotFoundError
 from billing_site.core.money import quantize
 from plans.charge_filters import filter_for_event, has_default
+from plans.discounts import discounted_amount, discounted_filters, discounted_properties
 from plans.models import Subscription, SubscriptionOverride
 from plans.pricing import ChargeResult, price
 from plans.pricing_groups import GroupResult, price_groups
@@ -155,7 +156,7 @@ def pricing_for_subscription(*, subscription: Subscription, at: datetime) -> Eff
     for override in overrides_in_force(subscription=subscription, at=at):
         value = override.value or {}
         if override.kind == SubscriptionOverride.Kind.BASE_FEE:
-            base_fee, base_fee_override = Decimal(str(value["amount"])), override.pk
+            base_fee, base_fee_override = _overridden_base_fee(version.base_fee, value), override.pk
         elif override.kind == SubscriptionOverride.Kind.CHARGE:
             _apply_charge_override(charges, override, value)
         elif override.kind == SubscriptionOverride.Kind.FEATURE:
@@ -189,6 +190,13 @@ def pricing_for_subscription(*, subscription: Subscription, at: datetime) -> Eff
     )
 
 
+def _overridden_base_fee(base_fee: Decimal, value: Mapping[str, Any]) -> Decimal:
+    """An override's base fee: its amount, or the version's fee less its discount."""
+    if "discount_percent" in value:
+        return discounted_amount(base_fee, Decimal(str(value["discount_percent"])))
+    return Decimal(str(value["amount"]))
+
+
 def _apply_charge_override(
     charges: dict[int, EffectiveCharge], override: SubscriptionOverride, value: Mapping[str, Any]
 ) -> None:
@@ -196,19 +204,27 @@ def _apply_charge_override(
     current = charges.get(override.charge.metric_id) if override.charge else None
     if current is None:
         return  # the version in force does not charge this metric
+    model = value.get("charge_model", current.charge_model)
+    properties = value.get("properties", current.properties)
+    filters = current.filters
+    if "discount_percent" in value:
+        # A discount is applied to the prices, so every consumer of the pricing bills it.
+        percent = Decimal(str(value["discount_percent"]))
+        properties = discounted_properties(model, properties, percent)
+        filters = discounted_filters(model, filters, percent)
     charges[current.metric_id] = EffectiveCharge(
         charge_id=current.charge_id,
         metric_id=current.metric_id,
         metric_code=current.metric_code,
-        charge_model=value.get("charge_model", current.charge_model),
-        properties=value.get("properties", current.properties),
+        charge_model=model,
+        properties=properties,
         invoice_display_name=current.invoice_display_name,
         min_amount=(
             _decimal_or_none(value["min_amount"]) if "min_amount" in value else current.min_amount
         ),
         position=current.position,
         override_id=override.pk,
-        filters=current.filters,
+        filters=filters,
         prorated=current.prorated,
         pay_in_advance=current.pay_in_advance,
     )

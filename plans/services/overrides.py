@@ -17,6 +17,7 @@ from django.utils import timezone
 from billing_site.core.audit import actor_label, actor_user, audit_log_write, jsonable
 from billing_site.core.exceptions import ConflictError
 from plans.charge_filters import ADVANCE_MODELS
+from plans.discounts import DiscountError, discount_percent_parse
 from plans.models import (
     CapKind,
     Charge,
@@ -50,6 +51,14 @@ def _amount(
     return format(number, "f")
 
 
+def _discount(value: Any, errors: dict[str, list[str]]) -> str | None:
+    try:
+        return format(discount_percent_parse(value), "f")
+    except DiscountError as error:
+        errors.setdefault("value.discount_percent", []).append(str(error))
+        return None
+
+
 def _unknown_keys(
     value: Mapping[str, Any], allowed: tuple[str, ...], errors: dict[str, list[str]]
 ) -> None:
@@ -69,26 +78,38 @@ def _normalized_value(
     errors: dict[str, list[str]] = {}
     clean: dict[str, Any] = {}
     if kind == Kind.BASE_FEE:
-        _unknown_keys(value, ("amount",), errors)
-        if "amount" not in value:
-            errors["value.amount"] = ["The base fee override needs an amount."]
-        else:
+        _unknown_keys(value, ("amount", "discount_percent"), errors)
+        if ("amount" in value) == ("discount_percent" in value):
+            errors["value.amount"] = [
+                "The base fee override needs an amount or a discount (one of them)."
+            ]
+        elif "amount" in value:
             clean["amount"] = _amount(value["amount"], "value.amount", errors)
+        else:
+            clean["discount_percent"] = _discount(value["discount_percent"], errors)
     elif kind == Kind.CHARGE and charge is not None:
-        _unknown_keys(value, ("charge_model", "properties", "min_amount"), errors)
-        if "properties" not in value:
-            errors["value.properties"] = ["A charge override gives the charge's properties."]
-        model = value.get("charge_model", charge.charge_model)
-        properties = value.get("properties", {})
-        for field, messages in validate_properties(model, properties).items():
-            path = "value.charge_model" if field == "charge_model" else f"value.properties.{field}"
-            errors.setdefault(path, []).extend(messages)
-        if charge.pay_in_advance and model not in ADVANCE_MODELS:
-            errors.setdefault("value.charge_model", []).append(
-                f"The charge is paid in advance, which a {model} price cannot be (only "
-                f"{', '.join(ADVANCE_MODELS)})."
-            )
-        clean.update(charge_model=model, properties=properties)
+        allowed = ("charge_model", "properties", "min_amount", "discount_percent")
+        _unknown_keys(value, allowed, errors)
+        if "properties" not in value and "discount_percent" not in value:
+            errors["value.properties"] = [
+                "A charge override gives the charge's properties, a discount, or both."
+            ]
+        if "properties" in value:
+            model = value.get("charge_model", charge.charge_model)
+            properties = value["properties"]
+            for field, messages in validate_properties(model, properties).items():
+                path = (
+                    "value.charge_model" if field == "charge_model" else f"value.properties.{field}"
+                )
+                errors.setdefault(path, []).extend(messages)
+            if charge.pay_in_advance and model not in ADVANCE_MODELS:
+                errors.setdefault("value.charge_model", []).append(
+                    f"The charge is paid in advance, which a {model} price cannot be (only "
+                    f"{', '.join(ADVANCE_MODELS)})."
+                )
+            clean.update(charge_model=model, properties=properties)
+        if "discount_percent" in value:
+            clean["discount_percent"] = _discount(value["discount_percent"], errors)
         if "min_amount" in value:
             clean["min_amount"] = _amount(
                 value["min_amount"], "value.min_amount", errors, nullable=True

@@ -32,7 +32,7 @@ def test_operator_builds_a_graduated_plan_publishes_it_redrafts_it_and_compares(
     page.fill("#id_tiers-1-from_value", "1001")
     page.fill("#id_tiers-1-per_unit_amount", "0.01")
     # then: the live example follows the typing
-    expect(page.locator("#example-sentence")).to_have_text("1,500 units cost 5.00 USD")
+    expect(page.locator("#example-sentence")).to_have_text("1,500 units cost $5.00")
     # when: a third tier is added and the example asked for more units
     page.fill("#id_tiers-1-to_value", "10000")
     page.click("#add-tier")
@@ -40,13 +40,13 @@ def test_operator_builds_a_graduated_plan_publishes_it_redrafts_it_and_compares(
     page.fill("#id_tiers-2-per_unit_amount", "0.005")
     page.fill("#id_example_units", "20000")
     # then
-    expect(page.locator("#example-sentence")).to_have_text("20,000 units cost 140.00 USD")
+    expect(page.locator("#example-sentence")).to_have_text("20,000 units cost $140.00")
     expect(page.locator("#example-breakdown tbody tr")).to_have_count(3)
 
     # when: saved, the version page lists it; then it is published after confirmation
     page.click("input[name=_save]")
     charges = page.locator(".inline-group", has_text="Charges")
-    expect(charges).to_contain_text("1,500 units cost 5.00 USD")
+    expect(charges).to_contain_text("1,500 units cost $5.00")
     expect(charges.locator("table.plans-tiers tbody tr")).to_have_count(3)
     page.locator(".object-tools a", has_text="Publish").click()
     expect(page.locator("#content")).to_contain_text("freezes everything below")
@@ -66,8 +66,8 @@ def test_operator_builds_a_graduated_plan_publishes_it_redrafts_it_and_compares(
     changed = page.locator("#diff-fields tr.plans-diff-changed")
     expect(changed).to_have_count(1)
     expect(changed).to_contain_text("Base fee")
-    expect(changed).to_contain_text("19 USD")
-    expect(changed).to_contain_text("24 USD")
+    expect(changed).to_contain_text("$19.00")
+    expect(changed).to_contain_text("$24.00")
     expect(page.locator("#content")).to_contain_text("Unchanged: api_calls")
     versions = PlanVersion.objects.filter(plan__code="starter").order_by("number")
     assert [(v.number, v.status) for v in versions] == [(1, "published"), (2, "draft")]

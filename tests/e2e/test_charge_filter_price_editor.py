@@ -21,7 +21,7 @@ def test_operator_adds_a_filter_with_a_graduated_tier_table_and_sees_its_live_ex
     page.fill("#id_tiers-0-per_unit_amount", "0.01")
     page.locator("#tier-rows tr.tier-row").nth(1).locator("input[name$='-DELETE']").check()
     page.fill("#id_example_units", "1500")
-    expect(page.locator("#example-sentence")).to_have_text("1,500 units cost 15.00 USD")
+    expect(page.locator("#example-sentence")).to_have_text("1,500 units cost $15.00")
 
     # when: the first filter (eu) gets its own tier rows, the first 1,000 free
     row = page.locator(".plans-filter").first
@@ -34,8 +34,8 @@ def test_operator_adds_a_filter_with_a_graduated_tier_table_and_sees_its_live_ex
     page.fill("#id_filters-0-price-tiers-1-from_value", "1001")
     page.fill("#id_filters-0-price-tiers-1-per_unit_amount", "0.02")
     # then: its own live example prices the example units with its tiers (500 × 0.02)
-    expect(row.locator(".example-sentence")).to_have_text("1,500 units cost 10.00 USD")
-    expect(page.locator("#example-sentence")).to_have_text("1,500 units cost 15.00 USD")
+    expect(row.locator(".example-sentence")).to_have_text("1,500 units cost $10.00")
+    expect(page.locator("#example-sentence")).to_have_text("1,500 units cost $15.00")
 
     # when: a third tier is added to the filter with its own button, and more units asked for
     page.fill("#id_filters-0-price-tiers-1-to_value", "10000")
@@ -44,9 +44,9 @@ def test_operator_adds_a_filter_with_a_graduated_tier_table_and_sees_its_live_ex
     page.fill("#id_filters-0-price-tiers-2-per_unit_amount", "0.005")
     page.fill("#id_example_units", "20000")
     # then: 9,000 × 0.02 + 10,000 × 0.005 = 230.00, three rows in its breakdown
-    expect(row.locator(".example-sentence")).to_have_text("20,000 units cost 230.00 USD")
+    expect(row.locator(".example-sentence")).to_have_text("20,000 units cost $230.00")
     expect(row.locator(".example-breakdown tbody tr")).to_have_count(3)
-    expect(page.locator("#example-sentence")).to_have_text("20,000 units cost 200.00 USD")
+    expect(page.locator("#example-sentence")).to_have_text("20,000 units cost $200.00")
 
     # when saved
     page.click("input[name=_save]")

@@ -119,7 +119,12 @@ class SubscriptionOverrideCreateInputSerializer(serializers.Serializer):
         default="",
         help_text="For a feature (or credit) override: the feature's slug.",
     )
-    value = JsonValueField()
+    value = JsonValueField(
+        help_text='By kind. Base fee: {"amount": "39.00"} or {"discount_percent": "20"}. Charge: '
+        '{"charge_model", "properties"} in the charge model\'s schema, {"discount_percent"} (off '
+        'every price of the charge), or both. Feature: {"enabled"}, {"value"} or '
+        '{"limit", "reset_period", "cap"}. Credit: the allowance\'s settings.'
+    )
     valid_from = AwareDateTimeField(required=False, allow_null=True, default=None)
     valid_until = AwareDateTimeField(required=False, allow_null=True, default=None)
     reason = serializers.CharField()

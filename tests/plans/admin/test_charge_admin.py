@@ -202,7 +202,7 @@ def test_preview_prices_the_form_as_typed(admin_client, starter_draft):
     # then
     body = json.loads(response.content)
     assert body["ok"] is True
-    assert body["sentence"] == "1,500 units cost 5.00 USD"
+    assert body["sentence"] == "1,500 units cost $5.00"
     assert body["units"] == "1500"
     assert [row["amount"] for row in body["breakdown"]] == ["0", "5.00"]
 
@@ -219,7 +219,7 @@ def test_preview_uses_the_units_asked_for(admin_client):
         },
     )
     # then
-    assert json.loads(response.content)["sentence"] == "1,000 units cost 3.00 USD"
+    assert json.loads(response.content)["sentence"] == "1,000 units cost $3.00"
 
 
 def test_preview_explains_what_is_missing(admin_client):

@@ -70,7 +70,7 @@ def test_publish_asks_for_confirmation_listing_what_freezes(admin_client, starte
     html = page.content.decode()
     assert "freezes everything below" in html
     assert "api_calls" in html
-    assert "1,500 units cost 5.00 USD" in html
+    assert "1,500 units cost $5.00" in html
     assert 'value="Yes, publish version 1"' in html
     starter_draft.refresh_from_db()
     assert starter_draft.status == PlanVersion.Status.DRAFT
@@ -148,11 +148,13 @@ def test_compare_shows_changed_fields_and_charges_side_by_side(admin_client, sta
     # then
     html = " ".join(response.content.decode().split())
     assert (
-        '<tr class="plans-diff-changed"><th>Base fee</th><td>19 USD</td><td>29 USD</td></tr>'
+        '<tr class="plans-diff-changed"><th>Base fee</th><td>$19.00</td><td>$29.00</td></tr>'
         in html
     )
-    assert "properties.graduated_ranges[1].per_unit_amount" in html
-    assert '<td class="plans-diff-old">0.01</td><td class="plans-diff-new">0.008</td>' in html
+    assert (
+        '<td class="plans-diff-path">Tier 2 price per unit</td>'
+        '<td class="plans-diff-old">0.01</td><td class="plans-diff-new">0.008</td>'
+    ) in html
     assert 'class="plans-diff-added"><th>llm_tokens' in html
 
 

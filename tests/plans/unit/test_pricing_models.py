@@ -828,16 +828,16 @@ def test_pricing_error_is_a_value_error():
             {"graduated_ranges": GUIDE_TIERS},
             "10001",
             "USD",
-            "10,001 units cost 110.01 USD",
+            "10,001 units cost $110.01",
         ),
-        ("one unit", "standard", {"amount": "0.02"}, "1", "USD", "1 unit costs 0.02 USD"),
+        ("one unit", "standard", {"amount": "0.02"}, "1", "USD", "1 unit costs $0.02"),
         (
             "thousands in the amount",
             "standard",
             {"amount": "12.345"},
             "1000",
             "EUR",
-            "1,000 units cost 12,345.00 EUR",
+            "1,000 units cost €12,345.00",
         ),
         (
             "fractional units",
@@ -845,7 +845,7 @@ def test_pricing_error_is_a_value_error():
             {"amount": "0.02"},
             "1500.5",
             "USD",
-            "1,500.5 units cost 30.01 USD",
+            "1,500.5 units cost $30.01",
         ),
     ],
 )

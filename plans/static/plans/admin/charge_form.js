@@ -1,12 +1,12 @@
-/* The charge form: show only the chosen model's fields, add tier rows, and keep the live example
- * up to date. The example is priced by the server (charge/preview/); nothing here does money math.
+/* The charge form (and the override form, marked data-price-editor): show only the chosen model's
+ * fields, add tier rows, and keep the live example up to date. The example is priced by the server (charge/preview/); nothing here does money math.
  * One price editor (tier rows + example) serves the default price and each filter's price: a
  * filter's fields carry the prefix "filters-N-price-", stripped when its example is asked for. */
 (function () {
     "use strict";
 
     function start() {
-        var form = document.getElementById("charge_form");
+        var form = document.getElementById("charge_form") || document.querySelector("form[data-price-editor]");
         var config = document.getElementById("charge-model-fields");
         if (!form || !config) {
             return;
@@ -21,6 +21,8 @@
             });
         });
         var exampleBox = document.getElementById("charge-example");
+        // The override form prices a discount on the plan's price too: no model chosen there.
+        var withoutModel = Boolean(exampleBox && exampleBox.dataset.withoutModel === "1");
         var editors = [{
             prefix: "",
             tierBox: document.getElementById("charge-tiers"),
@@ -78,7 +80,7 @@
             editors.forEach(function (editor) {
                 show(editor.tierBox, model === "graduated" || model === "volume");
             });
-            show(exampleBox, model !== "");
+            show(exampleBox, model !== "" || withoutModel);
         }
 
         function renumber(editor) {
@@ -194,7 +196,7 @@
         }
 
         function refresh() {
-            if (!exampleBox || !selectedModel()) {
+            if (!exampleBox || !(selectedModel() || withoutModel)) {
                 return;
             }
             editors.forEach(refreshEditor);
