@@ -12,6 +12,15 @@ _CURRENCY = {
 }
 
 
+def _member_id() -> serializers.RegexField:
+    # Surrounding spaces are trimmed, so an id must hold a visible character (the schema says so).
+    return serializers.RegexField(
+        r"\S",
+        max_length=255,
+        error_messages={"invalid": "A member id holds at least one visible character."},
+    )
+
+
 class CustomerCreateInputSerializer(serializers.Serializer):
     external_id = serializers.RegexField(
         r"^[^/]+$",
@@ -22,9 +31,7 @@ class CustomerCreateInputSerializer(serializers.Serializer):
     email = serializers.EmailField(required=False, allow_blank=True, default="")
     currency = serializers.RegexField(required=False, allow_blank=True, default="", **_CURRENCY)
     metadata = JsonObjectField(required=False, default=dict)
-    member_ids = serializers.ListField(
-        child=serializers.CharField(max_length=255), required=False, default=list
-    )
+    member_ids = serializers.ListField(child=_member_id(), required=False, default=list)
 
 
 class CustomerUpdateInputSerializer(serializers.Serializer):
@@ -48,9 +55,7 @@ class CustomerListInputSerializer(PageInputSerializer):
 
 
 class CustomerMembersSetInputSerializer(serializers.Serializer):
-    member_ids = serializers.ListField(
-        child=serializers.CharField(max_length=255), allow_empty=True
-    )
+    member_ids = serializers.ListField(child=_member_id(), allow_empty=True)
 
 
 class CustomerArchiveInputSerializer(serializers.Serializer):

@@ -116,3 +116,19 @@ def test_members_put_conflict_names_the_field(authed_client):
     assert response.json()["error"]["fields"] == {
         "member_ids": ["'globex' already belongs to customer 'globex'."]
     }
+
+
+def test_a_member_id_of_only_whitespace_is_refused_and_the_schema_says_so(authed_client):
+    make_customer("acme")
+
+    response = authed_client.put(
+        "/api/v1/customers/acme/members", {"member_ids": ["\t"]}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {
+        "member_ids[0]": ["This field may not be blank."]
+    }
+    schema = authed_client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    members = schema["components"]["schemas"]["CustomerMembersSetInputRequest"]
+    assert members["properties"]["member_ids"]["items"]["pattern"] == "\\S"
