@@ -126,9 +126,7 @@ def test_a_member_id_of_only_whitespace_is_refused_and_the_schema_says_so(authed
     )
 
     assert response.status_code == 400
-    assert response.json()["error"]["fields"] == {
-        "member_ids[0]": ["This field may not be blank."]
-    }
+    assert response.json()["error"]["fields"] == {"member_ids[0]": ["This field may not be blank."]}
     schema = authed_client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
     members = schema["components"]["schemas"]["CustomerMembersSetInputRequest"]
     assert members["properties"]["member_ids"]["items"]["pattern"] == "\\S"
