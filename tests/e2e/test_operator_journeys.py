@@ -236,3 +236,36 @@ def test_ops_turns_an_unknown_customer_id_into_a_customer(staff_page, live_serve
     assert Customer.objects.get(external_id="newco-42").name == "NewCo"
     page.goto(f"{live_server.url}/admin/metering/unknowncustomer/")
     expect(page.locator("#result_list tbody tr", has_text="newco-42")).to_have_count(0)
+
+
+def test_ops_finds_the_screens_by_task_and_totals_a_customers_events(staff_page, live_server):
+    # given: Acme on a plan, with two token events this period
+    subscribe(plan_version("pro"), "acme", started_at=timezone.now() - timedelta(days=2))
+    _ingest_tokens("acme", 1200, 34)
+    page = staff_page("ops")
+
+    # then: the home page lists screens by task, internals only for superusers, and the site
+    # link goes to the API docs
+    captions = page.locator("#content-main .module caption").all_inner_texts()
+    assert [c.strip().lower() for c in captions if c.strip()][:5] == [
+        "customers",
+        "catalog",
+        "usage",
+        "billing",
+        "developers",
+    ]
+    assert "internals" not in " ".join(captions).lower()
+    assert page.locator("#user-tools a", has_text="API docs").get_attribute("href") == "/api/docs/"
+
+    # when: ops asks the event browser how much Acme used
+    page.goto(f"{live_server.url}/admin/metering/event/?q=acme&code=tokens")
+
+    # then: the total of the selection, grouped, from the usage selector
+    expect(page.locator("#event-totals .usage-quantity")).to_have_text("1,234")
+    expect(page.locator("#event-totals .usage-events")).to_have_text("2")
+
+    # and the selection downloads as CSV
+    with page.expect_download() as download:
+        page.locator("#event-totals a", has_text="Export this selection as CSV").click()
+    lines = open(download.value.path(), encoding="utf-8").read().strip().splitlines()
+    assert len(lines) == 3  # a header and the two events
