@@ -7,6 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from celery.contrib.testing.worker import start_worker
+
+from billing_site.celery import app
 
 WEBHOOK_SECRET = "whsec_test_suite_only"
 
@@ -46,3 +49,11 @@ def stripe_on(settings, localstripe_url: str) -> str:
     settings.STRIPE_API_BASE = localstripe_url
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
     return localstripe_url
+
+
+@pytest.fixture
+def worker() -> Iterator[None]:
+    """A real Celery worker on the configured broker, in this process, for the test."""
+    app.control.purge()
+    with start_worker(app, perform_ping_check=False, shutdown_timeout=30):
+        yield

@@ -1,6 +1,8 @@
 """Builders for invoice tests: plans and subscriptions through the catalog's services, events
 through metering's ingest, as the product does."""
 
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from itertools import count
@@ -74,3 +76,12 @@ def send_tokens(
     ]
     result = usage_events_ingest(events=events, received_at=received_at or at + timedelta(1e-3))
     assert result.accepted == len(events), result.outcomes
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> None:
+    """Wait until ``condition()`` holds (a worker's result), failing after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the worker")
+        time.sleep(0.1)

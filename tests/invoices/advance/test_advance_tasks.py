@@ -1,18 +1,14 @@
 """The pay-in-advance beat tasks through a real Celery worker: fees from new events, then fee
 invoices; running each twice changes nothing."""
 
-import time
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from dateutil.relativedelta import relativedelta
 from django.core.management import call_command
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from billing_site.celery import app
 from invoices.advance.models import AdvanceFee
 from invoices.advance.tasks import (
     invoices_advance_fees_create_task,
@@ -20,24 +16,9 @@ from invoices.advance.tasks import (
 )
 from invoices.models import Invoice, InvoiceKind
 from tests.invoices.advance.builders import advance_plan, send, tokens
-from tests.invoices.factories import subscribe
+from tests.invoices.factories import subscribe, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def worker() -> Iterator[None]:
-    app.control.purge()
-    with start_worker(app, perform_ping_check=False, shutdown_timeout=30):
-        yield
-
-
-def wait_for(condition, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the worker")
-        time.sleep(0.1)
 
 
 def test_the_beat_tasks_bill_each_event_once_however_often_they_run(worker):

@@ -1,37 +1,17 @@
 """The billing tasks through a real Celery worker on the configured broker: a run bills what
 is due once, however often it runs, and records itself."""
 
-import time
-from collections.abc import Iterator
-
 import pytest
-from celery.contrib.testing.worker import start_worker
 from dateutil.relativedelta import relativedelta
 from django.core.management import call_command
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from billing_site.celery import app
 from invoices.models import BillingRun, Invoice
 from invoices.tasks import invoices_bill_batch_task, invoices_bill_due_task
-from tests.invoices.factories import plan_version, subscribe, utc
+from tests.invoices.factories import plan_version, subscribe, utc, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def worker() -> Iterator[None]:
-    app.control.purge()
-    with start_worker(app, perform_ping_check=False, shutdown_timeout=30):
-        yield
-
-
-def wait_for(condition, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the worker")
-        time.sleep(0.1)
 
 
 def test_a_billing_run_bills_due_subscriptions_once_and_records_itself(worker):
