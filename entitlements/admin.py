@@ -19,7 +19,7 @@ from django.utils.http import urlencode
 
 from billing_site.core.admin_views import admin_path
 from billing_site.core.exceptions import ApplicationError
-from billing_site.core.templatetags.numbers import grouped_number
+from billing_site.core.numbers import grouped_number
 from credits.models import CreditGrant
 from credits.services import credit_grant_create
 from entitlements.models import UsageAlert

@@ -8,10 +8,11 @@ are grouped (10,000), and a moment is written with its time zone. No amount is c
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from billing_site.core.money import format_money
+from billing_site.core.numbers import decimal_or_none, grouped_number
 
 INTERVAL_WORDS = {"week": "week", "month": "month", "quarter": "quarter", "year": "year"}
 RESET_WORDS = {
@@ -23,43 +24,27 @@ RESET_WORDS = {
 }
 
 
-def _number(value: Any) -> Decimal | None:
-    if value is None or value == "" or isinstance(value, bool):
-        return None
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        return None
-    return number if number.is_finite() else None
-
-
 def count_text(value: Any) -> str:
     """A count as people write it: 10,000 and 0.5 (no exponent, no trailing zeros)."""
-    number = _number(value)
-    if number is None:
+    if decimal_or_none(value) is None:
         return "—" if value in (None, "") else str(value)
-    text = format(number, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    whole, _, fraction = text.partition(".")
-    sign = "-" if whole.startswith("-") else ""
-    return sign + f"{int(whole.lstrip('-') or 0):,}" + (f".{fraction}" if fraction else "")
+    return grouped_number(value)
 
 
 def money_text(value: Any, currency: str) -> str:
     """An amount rounded to the currency's minor unit: $49.00, ¥500."""
-    number = _number(value)
+    number = decimal_or_none(value)
     return "—" if number is None else format_money(number, currency)
 
 
 def unit_price_text(value: Any, currency: str) -> str:
     """A unit price with its significant decimals: $0.002."""
-    number = _number(value)
+    number = decimal_or_none(value)
     return "—" if number is None else format_money(number, currency, unit_price=True)
 
 
 def _is_zero(value: Any) -> bool:
-    number = _number(value)
+    number = decimal_or_none(value)
     return number is None or number == 0
 
 
@@ -110,9 +95,9 @@ def _percentage(props: Mapping[str, Any], currency: str) -> str:
         free = money_text(props["free_units_per_total_aggregation"], currency)
         text += f", first {free} free"
     low, high = props.get("per_transaction_min_amount"), props.get("per_transaction_max_amount")
-    if _number(low) is not None:
+    if decimal_or_none(low) is not None:
         text += f", at least {money_text(low, currency)}"
-    if _number(high) is not None:
+    if decimal_or_none(high) is not None:
         text += f", at most {money_text(high, currency)}"
     return text
 

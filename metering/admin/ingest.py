@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 
-from billing_site.core.templatetags.numbers import grouped_number
+from billing_site.core.numbers import grouped_number
 from metering.admin._common import (
     CappedCountPaginator,
     ReadOnlyAdmin,

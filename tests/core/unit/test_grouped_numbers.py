@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 from django.template import Context, Template
 
-from billing_site.core.templatetags.numbers import grouped_number
+from billing_site.core.numbers import grouped_number
 
 
 @pytest.mark.parametrize(
