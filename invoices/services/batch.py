@@ -27,10 +27,8 @@ from django.db.models.sql.subqueries import InsertQuery
 
 from billing_site.core.audit import actor_label, actor_user, jsonable
 from billing_site.core.audit_bulk import AuditRecord, audit_log_write_many
-from credits.models import CreditGrant
 from invoices.calculations import LineDraft, invoice_total
 from invoices.models import (
-    AppliedCoupon,
     Invoice,
     InvoiceEmailEvent,
     InvoiceEvent,
@@ -38,13 +36,15 @@ from invoices.models import (
     InvoiceLine,
     InvoiceStatus,
 )
+from invoices.selectors.adjustments import coupon_customers_ids
+from invoices.selectors.credits import customers_with_credits_ids
 from invoices.selectors.lines import period_lines
 from invoices.selectors.usage import UsageLookup
 from invoices.services.batch_finalize import invoices_finalize_many
 from invoices.services.billing import line_rows
 from invoices.services.emails import invoice_email_schedule
 from invoices.services.lifecycle import invoice_finalize
-from plans.models import Customer, Subscription
+from plans.models import Subscription
 from plans.services.periods import (
     next_period,
     period_advance_is_plain,
@@ -110,38 +110,33 @@ def _draft(subscription: Subscription, lines: list[LineDraft], now: datetime) ->
     )
 
 
-def _one_by_one_customers(customer_ids: set[int]) -> set[int]:
-    """Customers whose finalization does more than number and date the invoice: holding credit
-    grants (settling what the credits covered) or coupons (redeeming them). Those invoices go
-    through ``invoice_finalize`` itself, so that each rule stays in one place."""
-    with_credits = CreditGrant.objects.filter(customer_id__in=customer_ids).values_list(
-        "customer_id", flat=True
-    )
-    with_coupons = AppliedCoupon.objects.filter(
-        customer_id__in=customer_ids, status=AppliedCoupon.Status.ACTIVE
-    ).values_list("customer_id", flat=True)
-    return set(with_credits.union(with_coupons))
-
-
-def _finalize_due(invoices: list[Invoice], *, now: datetime, actor: Any) -> None:
-    """Finalize the drafts without grace days: in bulk, except those of the customers
-    ``_one_by_one_customers`` names; then record the "finalized" e-mails of the bulk ones (for
-    customers with an address, as ``invoice_finalize`` does)."""
+def _finalize_due(
+    invoices: list[Invoice], *, lookup: UsageLookup, now: datetime, actor: Any
+) -> None:
+    """Finalize the drafts without grace days: in bulk, except those of customers whose
+    finalization does more than number and date the invoice (holding credit grants, whose
+    covered units are settled, or coupons, which are redeemed): those go through
+    ``invoice_finalize`` itself, so that each rule stays in one place. The bulk ones record their
+    "finalized" e-mail as ``invoice_finalize`` does. Who holds what comes from the reads the
+    batch's lines were computed from (``lookup``)."""
     due = [invoice for invoice in invoices if invoice.finalize_after <= now]
     if not due:
         return
     customer_ids = {invoice.customer_id for invoice in due}
-    one_by_one = _one_by_one_customers(customer_ids)
+    if lookup.credit_customers is None:
+        lookup.credit_customers = customers_with_credits_ids(
+            subscription_ids=[invoice.subscription_id for invoice in due]
+        )
+    if lookup.coupon_customers is None:
+        lookup.coupon_customers = coupon_customers_ids(customer_ids=customer_ids)
+    one_by_one = lookup.credit_customers | lookup.coupon_customers
     finalized = invoices_finalize_many(
         invoices=[invoice for invoice in due if invoice.customer_id not in one_by_one],
         now=now,
         actor=actor,
     )
-    with_address = set(
-        Customer.objects.filter(pk__in=customer_ids).exclude(email="").values_list("pk", flat=True)
-    )
     for invoice in finalized:
-        if invoice.customer_id in with_address:
+        if invoice.customer.email:
             invoice_email_schedule(invoice=invoice, event=InvoiceEmailEvent.FINALIZED, actor=actor)
     for invoice in due:
         if invoice.customer_id in one_by_one:
@@ -223,7 +218,7 @@ def subscriptions_bill_plain(
         subscriptions=[subscription for subscription, _, _ in billed], now=now, actor=actor
     )
     invoices = [invoice for _, _, invoice in billed]
-    _finalize_due(invoices, now=now, actor=actor)
+    _finalize_due(invoices, lookup=lookup, now=now, actor=actor)
     return BatchBilled(
         subscription_ids=frozenset(subscription.pk for subscription, _, _ in billed),
         invoices=tuple(invoices),
