@@ -49,6 +49,31 @@ def invoice_event_write(
     )
 
 
+def invoice_drafted_write(
+    *,
+    invoice: Invoice,
+    actor: Any,
+    lines: int,
+    changes: dict[str, Any],
+    details: dict[str, Any] | None = None,
+) -> None:
+    """A new draft's "created" event and its "invoice.drafted" audit row, both with its total:
+    every way an invoice is made (a period, pay-in-advance fees, a one-off) records the same."""
+    invoice_event_write(
+        invoice=invoice,
+        action="created",
+        actor=actor,
+        details={"lines": lines, "total": invoice.total, **(details or {})},
+        to_status=InvoiceStatus.DRAFT,
+    )
+    audit_log_write(
+        actor=actor,
+        action="invoice.drafted",
+        obj=invoice,
+        changes={**changes, "total": invoice.total},
+    )
+
+
 # No savepoint: a refused move raises before writing, and any later error aborts the caller's
 # transaction anyway; the billing run saves two round trips per invoice.
 @transaction.atomic(savepoint=False)

@@ -20,15 +20,14 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from billing_site.core.audit import audit_log_write
 from invoices.advance.models import AdvanceFee
 from invoices.advance.selectors import fee_line, subscriptions_with_open_fees_ids
 from invoices.calculations import invoice_total
-from invoices.models import Invoice, InvoiceKind, InvoiceStatus
+from invoices.models import Invoice, InvoiceKind
 from invoices.selectors.adjustments import coupon_and_tax_lines
 from invoices.services.billing import lines_save
 from invoices.services.lifecycle import invoice_finalize
-from invoices.transitions import invoice_event_write
+from invoices.transitions import invoice_drafted_write
 from plans.models import Subscription
 
 
@@ -87,23 +86,15 @@ def subscription_fees_invoice(
     lines_save(invoice=invoice, lines=lines, replace=False)
     AdvanceFee.objects.filter(pk__in=[fee.pk for fee in fees]).update(invoice=invoice)
     invoice.save(update_fields=["total", "updated_at"])
-    invoice_event_write(
+    invoice_drafted_write(
         invoice=invoice,
-        action="created",
         actor=actor,
-        details={"lines": len(lines), "total": invoice.total},
-        to_status=InvoiceStatus.DRAFT,
-    )
-    audit_log_write(
-        actor=actor,
-        action="invoice.drafted",
-        obj=invoice,
+        lines=len(lines),
         changes={
             "subscription": subscription.external_id,
             "kind": InvoiceKind.FEES,
             "period": [start, now],
             "fees": len(fees),
-            "total": invoice.total,
         },
     )
     if invoice.finalize_after <= now:

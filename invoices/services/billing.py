@@ -10,12 +10,11 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from billing_site.core.audit import audit_log_write
 from invoices.calculations import LineDraft, invoice_total
-from invoices.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
+from invoices.models import Invoice, InvoiceKind, InvoiceLine
 from invoices.selectors.lines import period_lines
 from invoices.selectors.usage import UsageLookup
-from invoices.transitions import invoice_event_write
+from invoices.transitions import invoice_drafted_write
 from plans.models import Subscription
 
 
@@ -112,22 +111,14 @@ def invoice_create_for_period(
         if winner is None:
             raise
         return winner, False
-    invoice_event_write(
+    invoice_drafted_write(
         invoice=invoice,
-        action="created",
         actor=actor,
-        details={"lines": len(lines), "total": invoice.total},
-        to_status=InvoiceStatus.DRAFT,
-    )
-    audit_log_write(
-        actor=actor,
-        action="invoice.drafted",
-        obj=invoice,
+        lines=len(lines),
         changes={
             "subscription": subscription.external_id,
             "kind": kind,
             "period": [period_start, end],
-            "total": invoice.total,
         },
     )
     return invoice, True

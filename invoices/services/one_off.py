@@ -19,14 +19,13 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from billing_site.core.audit import audit_log_write
 from billing_site.core.exceptions import ApplicationError, ConflictError
 from invoices.add_on_lines import add_on_line
 from invoices.calculations import LineDraft, invoice_total
-from invoices.models import AddOn, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
+from invoices.models import AddOn, Invoice, InvoiceKind, InvoiceLine
 from invoices.selectors.adjustments import add_on_rate_specs, add_on_tax_lines
 from invoices.services.lifecycle import invoice_finalize
-from invoices.transitions import invoice_event_write
+from invoices.transitions import invoice_drafted_write
 from plans.models import Customer
 
 MAX_ITEMS = 50
@@ -224,22 +223,15 @@ def one_off_invoice_create(
         if winner is None:
             raise
         return _replay(winner, digest)
-    invoice_event_write(
+    invoice_drafted_write(
         invoice=invoice,
-        action="created",
         actor=actor,
-        details={"lines": len(drafts), "total": invoice.total, "one_off": True},
-        to_status=InvoiceStatus.DRAFT,
-    )
-    audit_log_write(
-        actor=actor,
-        action="invoice.drafted",
-        obj=invoice,
+        lines=len(drafts),
+        details={"one_off": True},
         changes={
             "customer": customer.external_id,
             "kind": InvoiceKind.ONE_OFF,
             "items": [[item.add_on.code, item.quantity, item.price] for item in items],
-            "total": invoice.total,
         },
     )
     if finalize:
