@@ -13,6 +13,7 @@ from typing import Any
 
 import psycopg
 from django.db import connection
+from psycopg import pq
 
 
 @contextmanager
@@ -29,7 +30,9 @@ def prepared_fetchone(sql: str, params: dict[str, Any]) -> tuple[Any, ...] | Non
     started = time.monotonic()
     with _server_cursor() as cursor:
         cursor.execute(sql, params, prepare=True)
-        row = cursor.fetchone() if cursor.description is not None else None
+        # Not ``cursor.description``: it builds a Column object per column on each call.
+        result = cursor.pgresult
+        row = cursor.fetchone() if result and result.status == pq.ExecStatus.TUPLES_OK else None
     if connection.queries_logged:
         connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
     return row

@@ -114,6 +114,12 @@ ORDER BY resolved.ord
 """
 
 
+# A batch of a few events (an entitlement consume, a single event) runs the statement prepared,
+# planned once per connection: planning it costs more than inserting one row. Larger batches are
+# planned each time, so that the planner sees their size.
+PREPARED_BATCH_AT_MOST = 16
+
+
 def events_insert(
     cursor: psycopg.Cursor[Any], events: Sequence[ParsedEvent], *, received_at: datetime
 ) -> list[InsertedRow]:
@@ -130,6 +136,7 @@ def events_insert(
             "hash": [event.payload_hash for event in events],
             "received_at": received_at,
         },
+        prepare=len(events) <= PREPARED_BATCH_AT_MOST,
     )
     return [InsertedRow(*row) for row in cursor.fetchall()]
 
