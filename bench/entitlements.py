@@ -13,8 +13,8 @@ measured in the same run.
    aggregates its events of the dataset) and a hard limit no run reaches.
    Their billing periods are set to the one holding now, as the beat task that advances periods
    keeps them in production (the bench runs no beat).
-3. Starts gunicorn (sync workers) on 127.0.0.1, a free port, and after a warm-up that reads every
-   subscribed customer once, measures each endpoint twice, `--seconds` each time:
+3. Starts gunicorn (`--worker-class`) on 127.0.0.1, a free port, and after a warm-up that reads
+   every subscribed customer once, measures each endpoint twice, `--seconds` each time:
    `GET /api/v1/bench/noop` (baseline), `GET .../entitlements/bench-calls?quantity=1` (check) and
    `POST .../entitlements/bench-calls/consume` (consume, unique transaction ids).
    - At saturation: `--clients` closed-loop client processes, each with one keep-alive
@@ -67,6 +67,7 @@ def main() -> int:
     common.database_prepare(database)
     common.django_setup(database)
     usage._metrics_ensure()
+    _consumed_events_delete()  # the last run's, so that the dataset's size matches and is reused
     build = usage._dataset_ensure(args.events, args.customers)
     rollup_seconds = usage._rollups_refresh()
     raw_key, customers = _fixtures_create(args)
@@ -104,13 +105,19 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=4, help="client processes (default 4)")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (default 3)")
     parser.add_argument(
+        "--worker-class",
+        choices=("sync", "gthread"),
+        default="sync",
+        help="sync closes each connection after its answer; gthread (one thread) keeps it open",
+    )
+    parser.add_argument(
         "--rate",
         type=float,
         default=0.0,
         help="requests/s of the fixed-rate runs (default: half the consume's saturated rate)",
     )
     args = parser.parse_args()
-    args.worker_class, args.threads = "sync", 1  # for bench.ingest's server start
+    args.threads = 1  # for bench.ingest's server start (a gthread worker with one thread)
     if args.subscribed > args.customers:
         parser.error("--subscribed at most --customers")
     return args
@@ -118,7 +125,6 @@ def _arguments() -> argparse.Namespace:
 
 def _fixtures_create(args: argparse.Namespace) -> tuple[str, list[str]]:
     """The plan, the subscribed customers (idempotent) and a fresh API key."""
-    from django.db import connection
 
     from billing_site.core.services import api_key_create
     from entitlements.models import ConsumeRecord, UsageCounter
@@ -164,14 +170,23 @@ def _fixtures_create(args: argparse.Namespace) -> tuple[str, list[str]]:
     # Each run starts cold: counters are built by the warm-up, consumes are new.
     UsageCounter.objects.all().delete()
     ConsumeRecord.objects.all().delete()
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM metering_event WHERE transaction_id LIKE 'bench-consume-%%'")
     _, raw_key = api_key_create(
         name=f"bench entitlements {datetime.now(UTC):%Y-%m-%d %H:%M:%S}",
         scopes=["entitlements:read", "entitlements:write"],
         throttle_rate="100000000/min",
     )
     return raw_key, customers
+
+
+def _consumed_events_delete() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('metering_event') IS NOT NULL")
+        if cursor.fetchone()[0]:
+            cursor.execute(
+                "DELETE FROM metering_event WHERE transaction_id LIKE 'bench-consume-%%'"
+            )
 
 
 def _events_count() -> int:
@@ -350,7 +365,7 @@ def _report(
     }
     print(f"\nPostgreSQL {version}; {events_before:,} events in the table; {common.machine_line()}")
     print(
-        f"gunicorn: {args.workers} sync workers; {args.clients} client processes; "
+        f"gunicorn: {args.workers} {args.worker_class} workers; {args.clients} client processes; "
         f"{args.subscribed} subscribed customers; {args.seconds:g} s per run; "
         f"API request log {'on' if _request_log_enabled() else 'off'}"
     )
