@@ -1,9 +1,12 @@
 """The API request log: a middleware that records each /api/v1/ request after it is answered.
 
-Recording must never fail or slow a request noticeably: one prepared INSERT after the response
-is built, outside any transaction of the view, and a database error is logged instead of raised.
+Recording must never fail or slow a request: one prepared INSERT, outside any transaction of
+the view, run when the server closes the response, that is once the client has its answer (WSGI
+servers close every response they send, Django's test client too), and a database error is
+logged instead of raised.
 """
 
+import functools
 import json
 import logging
 import time
@@ -11,7 +14,6 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from psycopg.types.json import Jsonb
@@ -53,7 +55,11 @@ class ApiRequestLogMiddleware:
         started = time.perf_counter()
         response = self.get_response(request)
         duration_us = int((time.perf_counter() - started) * 1_000_000)
-        self._record(request, response, duration_us)
+        # Run first when the response closes (before Django's request_finished receivers, which
+        # may close the database connection).
+        response._resource_closers.insert(
+            0, functools.partial(self._record, request, response, duration_us)
+        )
         return response
 
     def _record(self, request: HttpRequest, response: HttpResponse, duration_us: int) -> None:
@@ -76,5 +82,5 @@ class ApiRequestLogMiddleware:
                     "error_body": None if error_body is None else Jsonb(error_body),
                 },
             )
-        except (DatabaseError, ValueError):
+        except Exception:  # Django's close() would swallow it unseen
             logger.warning("api request log not written", exc_info=True)

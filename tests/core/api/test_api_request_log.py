@@ -113,3 +113,40 @@ def test_admin_lists_requests_by_outcome_and_path(admin_client, authed_client):
     )
     assert detail.status_code == 200
     assert "not_found" in detail.content.decode()
+
+
+@pytest.fixture
+def log_middleware():
+    """The middleware around a view that answers 200, closed as a WSGI server closes it (without
+    Django's request_finished closing the test's database connection, as the test client does)."""
+    from django.core import signals
+    from django.db import close_old_connections
+    from django.http import JsonResponse
+
+    from billing_site.core.request_log import ApiRequestLogMiddleware
+
+    signals.request_finished.disconnect(close_old_connections)
+    yield ApiRequestLogMiddleware(lambda request: JsonResponse({"ok": True}))
+    signals.request_finished.connect(close_old_connections)
+
+
+def test_the_row_is_written_once_the_answer_is_sent(rf, log_middleware):
+    # when: the middleware answers, and the server closes the response after sending it
+    response = log_middleware(rf.get("/api/v1/whoami"))
+    written_before_close = ApiRequestLog.objects.count()
+    response.close()
+    # then: the row came after the answer, not before it
+    assert (written_before_close, ApiRequestLog.objects.count()) == (0, 1)
+    assert ApiRequestLog.objects.get().path == "/api/v1/whoami"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_that_cannot_be_written_is_a_warning_not_an_error(rf, log_middleware, caplog):
+    # given: an answer whose row PostgreSQL refuses (a status beyond its column)
+    response = log_middleware(rf.get("/api/v1/whoami"))
+    response.status_code = 2**40
+    # when: the server closes it
+    response.close()
+    # then: nothing written, nothing raised, and the operator is told
+    assert ApiRequestLog.objects.count() == 0
+    assert "api request log not written" in caplog.text
