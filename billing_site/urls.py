@@ -5,12 +5,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from billing_site.core.health import healthz
 from invoices.api.stripe_views import StripeWebhookApi
 
+# The hot paths first: Django tries the patterns in order, and services call the entitlement
+# check and consume, then ingest, far more often than anything else.
 api_v1 = [
-    path("", include("billing_site.core.api.urls")),
+    path("", include("entitlements.api.urls")),
     path("", include("metering.api.urls")),
+    path("", include("billing_site.core.api.urls")),
     path("", include("plans.api.urls")),
     path("", include("credits.api.urls")),
-    path("", include("entitlements.api.urls")),
     path("", include("invoices.api.urls")),
 ]
 
