@@ -36,10 +36,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Context, Decimal, Inexact, InvalidOperation, localcontext
+from decimal import Context, Decimal, Inexact, localcontext
 from typing import Any, Literal, get_args
 
 from billing_site.core.money import format_money
+from billing_site.core.numbers import decimal_or_none
 
 ChargeModel = Literal["standard", "package", "graduated", "volume", "percentage"]
 CHARGE_MODELS: tuple[str, ...] = get_args(ChargeModel)
@@ -364,7 +365,7 @@ def _number(
         if required:
             errors.add(path, f"{name} is required.")
         return None
-    number = _to_decimal(value)
+    number = decimal_or_none(value)
     if number is None:
         errors.add(path, f"{name} must be a decimal number; got {value!r}.")
     elif positive and number <= 0:
@@ -478,18 +479,8 @@ def _parse_tiers(raw_tiers: object, key: str, errors: _Errors) -> tuple[TierSpec
 # --- numbers ---------------------------------------------------------------------------------
 
 
-def _to_decimal(value: object) -> Decimal | None:
-    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
-        return None
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        return None
-    return number if number.is_finite() else None
-
-
 def _quantity(value: object, path: str) -> Decimal:
-    number = _to_decimal(value)
+    number = decimal_or_none(value)
     if number is None:
         raise PricingError(path, f"{path} must be a decimal number; got {value!r}.")
     if number < 0:
